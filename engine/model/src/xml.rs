@@ -1,0 +1,297 @@
+//! A small namespace-resolved XML tree with source positions.
+//!
+//! quick-xml gives events; BPMN compilation and constraint checks want a tree
+//! they can walk in any order, with every element knowing its namespace URI
+//! (never its prefix) and its `line:column` for diagnostics.
+
+use std::fmt;
+
+use quick_xml::events::Event;
+use quick_xml::name::ResolveResult;
+use quick_xml::reader::NsReader;
+
+/// The BPMN 2.0 model namespace.
+pub const BPMN_NS: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
+/// XML Schema instance namespace (`xsi:type`).
+pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+
+/// A position in the source document, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
+pub struct Pos {
+    pub line: u32,
+    pub col: u32,
+}
+
+impl fmt::Display for Pos {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}", self.line, self.col)
+    }
+}
+
+/// An attribute with its resolved namespace (`None` for unprefixed attributes).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Attr {
+    pub ns: Option<String>,
+    pub name: String,
+    pub value: String,
+}
+
+/// An element: resolved name, attributes, children and its text content.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Element {
+    pub ns: Option<String>,
+    pub name: String,
+    pub attrs: Vec<Attr>,
+    pub children: Vec<Element>,
+    /// Concatenated text and CDATA directly inside this element.
+    pub text: String,
+    pub pos: Pos,
+}
+
+impl Element {
+    /// True when this element is `{ns}name`.
+    pub fn is(&self, ns: &str, name: &str) -> bool {
+        self.name == name && self.ns.as_deref() == Some(ns)
+    }
+
+    /// True when this element is in the BPMN model namespace with the given name.
+    pub fn is_bpmn(&self, name: &str) -> bool {
+        self.is(BPMN_NS, name)
+    }
+
+    /// An unprefixed attribute's value.
+    pub fn attr(&self, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.is_none() && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// A namespaced attribute's value.
+    pub fn attr_ns(&self, ns: &str, name: &str) -> Option<&str> {
+        self.attrs
+            .iter()
+            .find(|a| a.ns.as_deref() == Some(ns) && a.name == name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// Children in the BPMN namespace.
+    pub fn bpmn_children(&self) -> impl Iterator<Item = &Element> {
+        self.children
+            .iter()
+            .filter(|c| c.ns.as_deref() == Some(BPMN_NS))
+    }
+
+    /// The first BPMN child with this local name.
+    pub fn bpmn_child(&self, name: &str) -> Option<&Element> {
+        self.children.iter().find(|c| c.is_bpmn(name))
+    }
+
+    /// All BPMN children with this local name.
+    pub fn bpmn_children_named<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a Element> {
+        self.children.iter().filter(move |c| c.is_bpmn(name))
+    }
+
+    /// The trimmed text of this element.
+    pub fn trimmed_text(&self) -> &str {
+        self.text.trim()
+    }
+
+    /// Depth-first walk over this element and all its descendants.
+    pub fn walk(&self, f: &mut dyn FnMut(&Element)) {
+        f(self);
+        for c in &self.children {
+            c.walk(f);
+        }
+    }
+}
+
+/// A document that is not well-formed XML.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{pos}: malformed XML: {message}")]
+pub struct XmlError {
+    pub pos: Pos,
+    pub message: String,
+}
+
+/// Maps byte offsets to line:column.
+struct LineIndex {
+    starts: Vec<usize>,
+}
+
+impl LineIndex {
+    fn new(src: &str) -> Self {
+        let mut starts = vec![0];
+        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        LineIndex { starts }
+    }
+
+    fn pos(&self, src: &str, offset: usize) -> Pos {
+        let offset = offset.min(src.len());
+        let line = self.starts.partition_point(|&s| s <= offset).max(1);
+        let start = self.starts[line - 1];
+        let col = src
+            .get(start..offset)
+            .map_or(offset - start, |s| s.chars().count())
+            + 1;
+        Pos { line: line as u32, col: col as u32 }
+    }
+}
+
+/// Nesting deeper than this is refused (a guard against stack exhaustion).
+const MAX_DEPTH: usize = 512;
+
+/// Parses a whole document and returns its root element.
+pub fn parse(src: &str) -> Result<Element, XmlError> {
+    let lines = LineIndex::new(src);
+    let mut reader = NsReader::from_str(src);
+    reader.config_mut().expand_empty_elements = false;
+    let mut stack: Vec<Element> = Vec::new();
+    let mut root: Option<Element> = None;
+    loop {
+        let before = reader.buffer_position() as usize;
+        let (ns, event) = match reader.read_resolved_event() {
+            Ok(ok) => ok,
+            Err(e) => {
+                let at = reader.error_position() as usize;
+                return Err(XmlError { pos: lines.pos(src, at), message: e.to_string() });
+            }
+        };
+        let err = |message: String| XmlError { pos: lines.pos(src, before), message };
+        let ns = match ns {
+            ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
+            ResolveResult::Unbound => None,
+            ResolveResult::Unknown(p) => {
+                return Err(err(format!("unknown namespace prefix `{p}`")));
+            }
+        };
+        match event {
+            Event::Start(ref e) | Event::Empty(ref e) => {
+                let empty = matches!(event, Event::Empty(_));
+                // The element starts at the `<` after any leading whitespace.
+                let start = src[before..].find('<').map_or(before, |i| before + i);
+                let mut el = Element {
+                    ns,
+                    name: e.local_name().as_ref().to_owned(),
+                    pos: lines.pos(src, start),
+                    ..Element::default()
+                };
+                for a in e.attributes() {
+                    let a = a.map_err(|e| err(format!("bad attribute: {e}")))?;
+                    let key = a.key;
+                    if key.as_ref().starts_with("xmlns") {
+                        continue;
+                    }
+                    let (ans, local) = reader.resolver().resolve_attribute(key);
+                    let ans = match ans {
+                        ResolveResult::Bound(n) => {
+                            Some(n.as_ref().to_owned())
+                        }
+                        ResolveResult::Unbound => None,
+                        ResolveResult::Unknown(p) => {
+                            return Err(err(format!("unknown namespace prefix `{p}`")));
+                        }
+                    };
+                    let value = a
+                        .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                        .map_err(|e| err(format!("bad attribute value: {e}")))?;
+                    el.attrs.push(Attr {
+                        ns: ans,
+                        name: local.as_ref().to_owned(),
+                        value: value.into_owned(),
+                    });
+                }
+                if empty {
+                    attach(&mut stack, &mut root, el, &err)?;
+                } else {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(err(format!("elements nested deeper than {MAX_DEPTH}")));
+                    }
+                    stack.push(el);
+                }
+            }
+            Event::End(_) => {
+                let el = stack.pop().ok_or_else(|| err("unexpected end tag".into()))?;
+                attach(&mut stack, &mut root, el, &err)?;
+            }
+            Event::Text(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.xml10_content());
+                } else if !t.xml10_content().trim().is_empty() {
+                    return Err(err("text outside the root element".into()));
+                }
+            }
+            Event::CData(t) => {
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&t.xml10_content());
+                }
+            }
+            Event::GeneralRef(r) => {
+                let ch = match r.resolve_char_ref() {
+                    Ok(Some(c)) => c.to_string(),
+                    Ok(None) => match &*r {
+                        "lt" => "<".into(),
+                        "gt" => ">".into(),
+                        "amp" => "&".into(),
+                        "apos" => "'".into(),
+                        "quot" => "\"".into(),
+                        other => return Err(err(format!("unknown entity `&{other};`"))),
+                    },
+                    Err(e) => return Err(err(format!("bad character reference: {e}"))),
+                };
+                if let Some(top) = stack.last_mut() {
+                    top.text.push_str(&ch);
+                }
+            }
+            Event::Eof => break,
+            Event::Decl(_) | Event::PI(_) | Event::Comment(_) | Event::DocType(_) => {}
+        }
+    }
+    if let Some(open) = stack.last() {
+        return Err(XmlError {
+            pos: open.pos,
+            message: format!("element <{}> is never closed", open.name),
+        });
+    }
+    root.ok_or_else(|| XmlError { pos: Pos { line: 1, col: 1 }, message: "no root element".into() })
+}
+
+fn attach(
+    stack: &mut [Element],
+    root: &mut Option<Element>,
+    el: Element,
+    err: &dyn Fn(String) -> XmlError,
+) -> Result<(), XmlError> {
+    if let Some(parent) = stack.last_mut() {
+        parent.children.push(el);
+    } else if root.is_some() {
+        return Err(err("more than one root element".into()));
+    } else {
+        *root = Some(el);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn resolves_namespaces_by_uri_and_positions() {
+        let src = "<?xml version=\"1.0\"?>\n<x:definitions xmlns:x=\"http://www.omg.org/spec/BPMN/20100524/MODEL\">\n  <x:process id=\"p\" name=\"a &amp; b\"><x:documentation>t&lt;1</x:documentation></x:process>\n</x:definitions>";
+        let root = parse(src).unwrap();
+        assert!(root.is_bpmn("definitions"));
+        let p = root.bpmn_child("process").unwrap();
+        assert_eq!(p.attr("name"), Some("a & b"));
+        assert_eq!(p.pos, Pos { line: 3, col: 3 });
+        assert_eq!(p.bpmn_child("documentation").unwrap().text, "t<1");
+    }
+
+    #[test]
+    fn malformed_reports_position() {
+        let e = parse("<a>\n<b></a>").unwrap_err();
+        assert_eq!(e.pos.line, 2, "{e}");
+        assert!(parse("").is_err());
+        assert!(parse("<a xmlns:q='u'><z:b/></a>").unwrap_err().message.contains("prefix"));
+    }
+}
