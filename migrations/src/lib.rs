@@ -1,1 +1,28 @@
-//! migrations
+//! Database schema migrations for Baton's store (sea-orm-migration), portable
+//! across SQLite and PostgreSQL: text ids, BIGINT millisecond times, BLOB/BYTEA
+//! for serialised instance state.
+//!
+//! The runtime runs [`Migrator`] on connect; the table and column names here
+//! are the contract of the runtime's hand-written SQL in `baton_runtime::store`.
+
+use sea_orm_migration::prelude::*;
+
+mod m0001_initial;
+
+/// All migrations, oldest first.
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![Box::new(m0001_initial::Migration)]
+    }
+
+    fn migration_table_name() -> DynIden {
+        "baton_migrations".into_iden()
+    }
+}
+
+/// Re-exported so callers can run `Migrator::up` without depending on
+/// sea-orm-migration themselves.
+pub use sea_orm_migration::MigratorTrait;

@@ -5,6 +5,7 @@
 //! (never its prefix) and its `line:column` for diagnostics.
 
 use std::fmt;
+use std::sync::Arc;
 
 use quick_xml::events::Event;
 use quick_xml::name::ResolveResult;
@@ -14,6 +15,8 @@ use quick_xml::reader::NsReader;
 pub const BPMN_NS: &str = "http://www.omg.org/spec/BPMN/20100524/MODEL";
 /// XML Schema instance namespace (`xsi:type`).
 pub const XSI_NS: &str = "http://www.w3.org/2001/XMLSchema-instance";
+/// The namespace the `xml` prefix is bound to by definition.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
 
 /// A position in the source document, 1-based.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
@@ -36,6 +39,18 @@ pub struct Attr {
     pub value: String,
 }
 
+/// The namespace declarations in scope at an element: those of the nearest
+/// declaring element, linked to the ones further out. Elements that declare
+/// nothing share their parent's scope, so a document costs one link per
+/// declaring element.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Scope {
+    /// `(prefix, uri)` as declared; prefix `""` is the default namespace, and an
+    /// empty uri undeclares it.
+    pub decls: Vec<(String, String)>,
+    pub outer: Option<Arc<Scope>>,
+}
+
 /// An element: resolved name, attributes, children and its text content.
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct Element {
@@ -46,6 +61,9 @@ pub struct Element {
     /// Concatenated text and CDATA directly inside this element.
     pub text: String,
     pub pos: Pos,
+    /// Namespace declarations in scope, for QName-valued attributes and texts
+    /// (`messageRef="tns:m"`, `structureRef="xsd:string"`). `None`: nothing declared.
+    pub scope: Option<Arc<Scope>>,
 }
 
 impl Element {
@@ -97,6 +115,22 @@ impl Element {
         self.text.trim()
     }
 
+    /// The namespace a prefix is bound to at this element (`""`: the default
+    /// namespace). `None` when the prefix is not declared.
+    pub fn namespace_of(&self, prefix: &str) -> Option<&str> {
+        if prefix == "xml" {
+            return Some(XML_NS);
+        }
+        let mut scope = self.scope.as_deref();
+        while let Some(s) = scope {
+            if let Some((_, uri)) = s.decls.iter().rev().find(|(p, _)| p == prefix) {
+                return (!uri.is_empty()).then_some(uri.as_str());
+            }
+            scope = s.outer.as_deref();
+        }
+        None
+    }
+
     /// Depth-first walk over this element and all its descendants.
     pub fn walk(&self, f: &mut dyn FnMut(&Element)) {
         f(self);
@@ -122,7 +156,12 @@ struct LineIndex {
 impl LineIndex {
     fn new(src: &str) -> Self {
         let mut starts = vec![0];
-        starts.extend(src.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            src.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { starts }
     }
 
@@ -134,7 +173,10 @@ impl LineIndex {
             .get(start..offset)
             .map_or(offset - start, |s| s.chars().count())
             + 1;
-        Pos { line: line as u32, col: col as u32 }
+        Pos {
+            line: line as u32,
+            col: col as u32,
+        }
     }
 }
 
@@ -147,6 +189,8 @@ pub fn parse(src: &str) -> Result<Element, XmlError> {
     let mut reader = NsReader::from_str(src);
     reader.config_mut().expand_empty_elements = false;
     let mut stack: Vec<Element> = Vec::new();
+    // The namespace scope of each open element, aligned with `stack`.
+    let mut scopes: Vec<Option<Arc<Scope>>> = Vec::new();
     let mut root: Option<Element> = None;
     loop {
         let before = reader.buffer_position() as usize;
@@ -154,10 +198,16 @@ pub fn parse(src: &str) -> Result<Element, XmlError> {
             Ok(ok) => ok,
             Err(e) => {
                 let at = reader.error_position() as usize;
-                return Err(XmlError { pos: lines.pos(src, at), message: e.to_string() });
+                return Err(XmlError {
+                    pos: lines.pos(src, at),
+                    message: e.to_string(),
+                });
             }
         };
-        let err = |message: String| XmlError { pos: lines.pos(src, before), message };
+        let err = |message: String| XmlError {
+            pos: lines.pos(src, before),
+            message,
+        };
         let ns = match ns {
             ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
             ResolveResult::Unbound => None,
@@ -174,19 +224,23 @@ pub fn parse(src: &str) -> Result<Element, XmlError> {
                     ns,
                     name: e.local_name().as_ref().to_owned(),
                     pos: lines.pos(src, start),
+                    scope: scopes.last().cloned().flatten(),
                     ..Element::default()
                 };
+                let mut decls = Vec::new();
                 for a in e.attributes() {
                     let a = a.map_err(|e| err(format!("bad attribute: {e}")))?;
                     let key = a.key;
-                    if key.as_ref().starts_with("xmlns") {
+                    if let Some(prefix) = declared_prefix(key.as_ref()) {
+                        let uri = a
+                            .normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                            .map_err(|e| err(format!("bad attribute value: {e}")))?;
+                        decls.push((prefix.to_owned(), uri.into_owned()));
                         continue;
                     }
                     let (ans, local) = reader.resolver().resolve_attribute(key);
                     let ans = match ans {
-                        ResolveResult::Bound(n) => {
-                            Some(n.as_ref().to_owned())
-                        }
+                        ResolveResult::Bound(n) => Some(n.as_ref().to_owned()),
                         ResolveResult::Unbound => None,
                         ResolveResult::Unknown(p) => {
                             return Err(err(format!("unknown namespace prefix `{p}`")));
@@ -201,17 +255,27 @@ pub fn parse(src: &str) -> Result<Element, XmlError> {
                         value: value.into_owned(),
                     });
                 }
+                if !decls.is_empty() {
+                    el.scope = Some(Arc::new(Scope {
+                        decls,
+                        outer: el.scope.take(),
+                    }));
+                }
                 if empty {
                     attach(&mut stack, &mut root, el, &err)?;
                 } else {
                     if stack.len() >= MAX_DEPTH {
                         return Err(err(format!("elements nested deeper than {MAX_DEPTH}")));
                     }
+                    scopes.push(el.scope.clone());
                     stack.push(el);
                 }
             }
             Event::End(_) => {
-                let el = stack.pop().ok_or_else(|| err("unexpected end tag".into()))?;
+                scopes.pop();
+                let el = stack
+                    .pop()
+                    .ok_or_else(|| err("unexpected end tag".into()))?;
                 attach(&mut stack, &mut root, el, &err)?;
             }
             Event::Text(t) => {
@@ -253,7 +317,20 @@ pub fn parse(src: &str) -> Result<Element, XmlError> {
             message: format!("element <{}> is never closed", open.name),
         });
     }
-    root.ok_or_else(|| XmlError { pos: Pos { line: 1, col: 1 }, message: "no root element".into() })
+    root.ok_or_else(|| XmlError {
+        pos: Pos { line: 1, col: 1 },
+        message: "no root element".into(),
+    })
+}
+
+/// `xmlns` → `""`, `xmlns:p` → `p`; anything else is an ordinary attribute.
+fn declared_prefix(key: &str) -> Option<&str> {
+    let rest = key.strip_prefix("xmlns")?;
+    if rest.is_empty() {
+        Some("")
+    } else {
+        rest.strip_prefix(':')
+    }
 }
 
 fn attach(
@@ -292,6 +369,11 @@ mod tests {
         let e = parse("<a>\n<b></a>").unwrap_err();
         assert_eq!(e.pos.line, 2, "{e}");
         assert!(parse("").is_err());
-        assert!(parse("<a xmlns:q='u'><z:b/></a>").unwrap_err().message.contains("prefix"));
+        assert!(
+            parse("<a xmlns:q='u'><z:b/></a>")
+                .unwrap_err()
+                .message
+                .contains("prefix")
+        );
     }
 }

@@ -1,1 +1,7 @@
-//! runtime
+//! The runtime: deployments, the engine loop that drives `baton-core`,
+//! job handlers, timers and the store.
+pub mod deploy;
+pub mod job;
+pub mod machine;
+pub mod script;
+pub mod store;

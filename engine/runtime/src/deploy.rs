@@ -1,0 +1,72 @@
+//! Deployments: a compiled BPMN document under a key and version, and the
+//! deploy-time check that every job kind it needs has a handler.
+
+use std::sync::Arc;
+
+use baton_model::{Diagnostic, El, Kind, Model, Rejected, Trigger};
+
+/// A deployed, compiled definitions document.
+#[derive(Debug, Clone)]
+pub struct Deployment {
+    /// `key:version`.
+    pub id: String,
+    pub key: String,
+    pub version: i32,
+    pub model: Arc<Model>,
+}
+
+impl Deployment {
+    /// Compile `xml` and check that `supported` accepts every job kind it needs.
+    pub fn compile(
+        key: Option<&str>,
+        version: i32,
+        xml: &str,
+        supported: &dyn Fn(&str) -> bool,
+    ) -> Result<Deployment, Rejected> {
+        let model = baton_model::compile(xml)?;
+        let mut diags = Vec::new();
+        for (el, kind) in model.job_kinds() {
+            if !supported(&kind) {
+                let e = model.element(el);
+                diags.push(Diagnostic::new(
+                    "unsupported",
+                    Some(&e.id),
+                    e.pos,
+                    format!("no handler for `{kind}` work: this element cannot run here"),
+                ));
+            }
+        }
+        if !diags.is_empty() {
+            return Err(Rejected(diags));
+        }
+        let key = match key {
+            Some(k) => k.to_owned(),
+            None => model
+                .main_process()
+                .map(|p| model.element(p).id.clone())
+                .unwrap_or_else(|| "process".to_owned()),
+        };
+        Ok(Deployment { id: format!("{key}:{version}"), key, version, model: Arc::new(model) })
+    }
+
+    /// Top-level start events of `process` triggered by a message or signal named `name`.
+    pub fn event_starts(&self, signal: bool, name: &str) -> Vec<(El, El)> {
+        let m = &self.model;
+        let mut out = Vec::new();
+        for &p in &m.processes {
+            for &c in &m.element(p).children {
+                if let Kind::StartEvent { triggers, .. } = &m.element(c).kind {
+                    let hit = triggers.iter().any(|t| match t {
+                        Trigger::Message(i) if !signal => m.messages[*i as usize].name == name,
+                        Trigger::Signal(i) if signal => m.signals[*i as usize].name == name,
+                        _ => false,
+                    });
+                    if hit {
+                        out.push((p, c));
+                    }
+                }
+            }
+        }
+        out
+    }
+}
