@@ -21,7 +21,18 @@ fn corpus() -> PathBuf {
 }
 
 /// Cases expected to fail, with the reason. Every other case must pass.
-const KNOWN_FAILURES: &[(&str, &str)] = &[];
+const KNOWN_FAILURES: &[(&str, &str)] = &[
+    (
+        "AdHocSubProcess_Sequential#1",
+        "the expected trace names SCRIPT_task3, which no script in the file produces \
+         (the file runs SCRIPT_task1, SCRIPT_task2, then SCRIPT_task1 again; Baton does exactly that)",
+    ),
+    (
+        "Conditional_StartEvent_EventSubProcess_NonInterrupting#1",
+        "the file's condition is `test.contains(\"a\")>` (a stray `>`): not a valid expression, \
+         so Baton rejects the deployment with the condition's line:column instead of guessing",
+    ),
+];
 
 #[derive(Default)]
 struct Betsy {

@@ -774,7 +774,7 @@ async fn in_memory_sqlite_works() {
 #[ignore]
 async fn commit_throughput_sqlite() {
     let db = TestDb::sqlite().await;
-    let (batches, per_batch) = (40, 500);
+    let (batches, per_batch) = (100, 500);
     let make = |b: usize| Batch {
         instances: (0..per_batch)
             .map(|i| insert(instance(&format!("{b}-{i}"), "d:1", 1)))

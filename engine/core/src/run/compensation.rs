@@ -49,7 +49,12 @@ impl Run<'_> {
                     if triggers.iter().any(|t| matches!(t, Trigger::Compensation)))
             });
             if let Some(s) = start {
-                self.start_event_sub(parent, es, s, serde_json::Map::new());
+                // The event sub-process stands in for the completed
+                // sub-process: what that one did is compensated from inside it.
+                let id = self.start_event_sub(parent, es, s, serde_json::Map::new());
+                for c in self.st.compensable.iter_mut().filter(|c| c.scope == r.exec) {
+                    c.scope = id;
+                }
                 return;
             }
         }

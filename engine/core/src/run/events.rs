@@ -242,7 +242,7 @@ impl Run<'_> {
                 } else if !keep && !is_repeatable(self.triggers_of(el).get(s.trigger as usize)) {
                     self.remove_sub(sub);
                 }
-                self.start_event_sub(owner, es, el, vars);
+                let _ = self.start_event_sub(owner, es, el, vars);
             }
             Kind::CatchEvent { .. } if self.element_of(owner) == Some(el) => {
                 let scope = self.parent_of(owner).unwrap_or(0);
@@ -280,7 +280,7 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn start_event_sub(&mut self, scope: ExecId, es: El, start: El, vars: Map<String, Value>) {
+    pub(super) fn start_event_sub(&mut self, scope: ExecId, es: El, start: El, vars: Map<String, Value>) -> ExecId {
         let id = self.new_id();
         self.push_exec(id, es, Some(scope), Wait::Scope);
         if !vars.is_empty()
@@ -290,6 +290,7 @@ impl Run<'_> {
         }
         self.history(id, es, HistoryKind::Started);
         self.start_scope(id, Some(start));
+        id
     }
 
     fn set_event_vars(&mut self, scope: ExecId, vars: Map<String, Value>) {

@@ -25,12 +25,16 @@ use crate::state::{Exec, ExecId, InstanceState, Status, Wait};
 /// stops with an incident instead of spinning forever.
 const MAX_OPS: usize = 1_000_000;
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub(crate) enum Op {
     /// A token arrives at `el` inside scope instance `scope`.
     Arrive { scope: ExecId, el: El, via: Option<Fl> },
     /// Check whether a scope instance has finished.
     CheckScope(ExecId),
+    /// A signal thrown inside this instance reaches its subscriptions. Queued
+    /// behind the tokens already moving, so catch events on parallel
+    /// branches activated in the same step receive it too.
+    Signal(Box<(String, serde_json::Map<String, serde_json::Value>)>),
 }
 
 pub(crate) struct Run<'a> {
@@ -149,6 +153,10 @@ impl Run<'_> {
                         }
                     }
                     Op::CheckScope(s) => self.checks.push(s),
+                    Op::Signal(sig) => {
+                        let (name, vars) = *sig;
+                        self.signal(&name, vars, None);
+                    }
                 }
                 if self.queue.is_empty() {
                     let checks = std::mem::take(&mut self.checks);

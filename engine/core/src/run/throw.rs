@@ -8,6 +8,16 @@ use super::{Op, Run};
 use crate::protocol::{Action, HistoryKind};
 use crate::state::{AfterCompensation, ExecId, Status, Wait};
 
+/// How a throw was caught.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Caught {
+    No,
+    /// Caught without cancelling anything.
+    Alongside,
+    /// Caught by an interrupting catcher: the thrower's token is gone.
+    Interrupting,
+}
+
 /// What kind of throw is being propagated.
 #[derive(Clone, Copy)]
 enum Thrown<'a> {
@@ -43,11 +53,11 @@ impl Run<'_> {
                 let name = s.map(|i| m.signals[i as usize].name.clone()).unwrap_or_default();
                 let vars = self.visible_vars(scope);
                 self.out.actions.push(Action::ThrowSignal { name: name.clone(), vars: vars.clone() });
-                self.signal(&name, vars, None);
+                self.queue.push_back(Op::Signal(Box::new((name, vars))));
                 if end {
                     self.queue.push_back(Op::CheckScope(scope));
                 }
-                self.st.exec(scope).is_some()
+                true
             }
             Throw::Message(msg) => {
                 let name = msg.map(|i| m.messages[i as usize].name.clone()).unwrap_or_default();
@@ -103,7 +113,7 @@ impl Run<'_> {
     pub(crate) fn throw_error(&mut self, from: ExecId, code: Option<&str>, message: &str, from_activity: bool) {
         let el = self.element_of(from).unwrap_or(self.st.process);
         self.history(from, el, HistoryKind::Thrown { what: format!("error {}", code.unwrap_or("(any)")), caught: true });
-        if self.propagate(from, Thrown::Error(code), from_activity) {
+        if self.propagate(from, Thrown::Error(code), from_activity) != Caught::No {
             return;
         }
         if let Some(h) = self.out.history.last_mut()
@@ -121,39 +131,45 @@ impl Run<'_> {
     /// Returns whether an interrupting catcher took the thrower's scope away.
     fn throw_escalation(&mut self, from: ExecId, code: Option<&str>) -> bool {
         let el = self.element_of(from).unwrap_or(self.st.process);
-        let before = self.st.exec(from).is_some();
         let caught = self.propagate(from, Thrown::Escalation(code), false);
-        self.history(from, el, HistoryKind::Thrown { what: format!("escalation {}", code.unwrap_or("(any)")), caught });
-        before && self.st.exec(from).is_none()
+        let what = format!("escalation {}", code.unwrap_or("(any)"));
+        self.history(from, el, HistoryKind::Thrown { what, caught: caught != Caught::No });
+        caught == Caught::Interrupting
     }
 
     /// Walk from `from` up the execution tree. At each scope instance look at
     /// its event sub-processes, then at the boundary events of the activity
-    /// it is. Returns whether something caught it.
-    fn propagate(&mut self, from: ExecId, what: Thrown<'_>, from_activity: bool) -> bool {
+    /// it is.
+    fn propagate(&mut self, from: ExecId, what: Thrown<'_>, from_activity: bool) -> Caught {
         let mut cur = Some(from);
         let mut check_event_subs = !from_activity;
         while let Some(x) = cur {
-            let Some(exec) = self.st.exec(x) else { return false };
+            let Some(exec) = self.st.exec(x) else { return Caught::No };
             let (el, parent) = (exec.element, exec.parent);
             let is_scope = matches!(exec.wait, Wait::Scope) && self.m.element(el).is_scope();
-            if check_event_subs && is_scope && self.catch_in_event_sub(x, el, what) {
-                return true;
+            if check_event_subs && is_scope {
+                let c = self.catch_in_event_sub(x, el, what);
+                if c != Caught::No {
+                    return c;
+                }
             }
             check_event_subs = true;
             // Iterations of a multi-instance body share the body's boundary events.
             let is_iteration = parent
                 .and_then(|p| self.st.exec(p))
                 .is_some_and(|p| matches!(p.wait, Wait::Multi(_)) && p.element == el);
-            if !is_iteration && self.catch_on_boundary(x, el, what) {
-                return true;
+            if !is_iteration {
+                let c = self.catch_on_boundary(x, el, what);
+                if c != Caught::No {
+                    return c;
+                }
             }
             cur = parent;
         }
-        false
+        Caught::No
     }
 
-    fn catch_in_event_sub(&mut self, scope: ExecId, el: El, what: Thrown<'_>) -> bool {
+    fn catch_in_event_sub(&mut self, scope: ExecId, el: El, what: Thrown<'_>) -> Caught {
         let m = self.m;
         for &es in &m.element(el).event_subprocesses {
             for &s in &m.element(es).children {
@@ -163,15 +179,15 @@ impl Run<'_> {
                         self.cancel_children(scope);
                         self.drop_subs_of(scope);
                     }
-                    self.start_event_sub(scope, es, s, serde_json::Map::new());
-                    return true;
+                    let _ = self.start_event_sub(scope, es, s, serde_json::Map::new());
+                    return if *interrupting { Caught::Interrupting } else { Caught::Alongside };
                 }
             }
         }
-        false
+        Caught::No
     }
 
-    fn catch_on_boundary(&mut self, exec: ExecId, el: El, what: Thrown<'_>) -> bool {
+    fn catch_on_boundary(&mut self, exec: ExecId, el: El, what: Thrown<'_>) -> Caught {
         let m = self.m;
         for &b in &m.element(el).boundaries {
             let Kind::Boundary { triggers, interrupting, .. } = &m.element(b).kind else { continue };
@@ -183,10 +199,10 @@ impl Run<'_> {
                 let id = self.new_id();
                 self.history(id, b, HistoryKind::Passed);
                 self.leave(parent, b, id);
-                return true;
+                return if *interrupting { Caught::Interrupting } else { Caught::Alongside };
             }
         }
-        false
+        Caught::No
     }
 
     fn matches(&self, t: &Trigger, what: Thrown<'_>) -> bool {

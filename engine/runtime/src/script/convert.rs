@@ -25,6 +25,7 @@ impl std::fmt::Display for Unrepresentable {
 }
 
 /// Converts a JSON value; nesting deeper than [`MAX_DEPTH`] becomes `()`.
+#[cfg(test)]
 pub fn to_dynamic(value: &Value) -> Dynamic {
     to_dynamic_at(value, 0)
 }

@@ -10,7 +10,7 @@
 use std::cell::RefCell;
 use std::time::Instant;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, ImmutableString, Position};
+use rhai::{Array, Dynamic, Engine, EvalAltResult, FLOAT, INT, ImmutableString, Map, Position};
 
 /// `print` output kept per run; more is dropped with one marker line.
 const MAX_LOG_LINES: usize = 1000;
@@ -27,8 +27,9 @@ pub struct RunState {
     pub output: Option<Dynamic>,
     /// `set(..)` calls in order; a later write of a name wins.
     pub writes: Vec<(String, Dynamic)>,
-    /// The read-only `vars` map, for `execution.getVariable`.
-    vars: Dynamic,
+    /// A copy of the variables for `execution.getVariable`, when the script
+    /// mentions it.
+    vars: Option<Map>,
 }
 
 thread_local! {
@@ -36,7 +37,7 @@ thread_local! {
 }
 
 /// Installs the state of a run on this thread until [`Run::finish`] (or drop).
-pub fn begin(deadline: Option<Instant>, vars: Dynamic) -> Run {
+pub fn begin(deadline: Option<Instant>, vars: Option<Map>) -> Run {
     let state =
         RunState { deadline, log: Vec::new(), log_bytes: 0, output: None, writes: Vec::new(), vars };
     RUN.with(|run| *run.borrow_mut() = Some(state));
@@ -117,8 +118,7 @@ fn get(name: &str) -> Dynamic {
         if let Some((_, v)) = run.writes.iter().rev().find(|(n, _)| n == name) {
             return v.clone();
         }
-        let vars = run.vars.read_lock::<rhai::Map>();
-        vars.and_then(|m| m.get(name).cloned()).unwrap_or(Dynamic::UNIT)
+        run.vars.as_ref().and_then(|m| m.get(name).cloned()).unwrap_or(Dynamic::UNIT)
     })
     .unwrap_or(Dynamic::UNIT)
 }

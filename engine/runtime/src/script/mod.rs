@@ -22,13 +22,16 @@
 //! # Variables
 //! Each process variable whose name is an identifier is a Rhai variable;
 //! all of them are also in the read-only map `vars` (`vars["my-var"]`).
-//! After the run, for each top-level name (its latest binding, when `let`
-//! shadows), the value is written back to [`JobResult::Done`]`.vars` when
+//! After the run, Rhai's scope holds the injected variables plus every
+//! top-level `let`/`const` (block and function locals are gone by then).
+//! Bare assignments to unknown names (`total = …`, anywhere, as JavaScript
+//! creates globals) work because those names are found lexically and
+//! declared as `()` before the run. For each name in that scope — its latest
+//! binding, when `let` shadows — the value is written back to
+//! [`JobResult::Done`]`.vars` when
 //! 1. it was a process variable and its JSON value now differs, or
-//! 2. it is new and was declared at top level by `let`/`const` (any value), or
-//! 3. it is new, assigned with a bare `name = …` anywhere (as JavaScript
-//!    creates a global), and its value is not `()` (it was declared as `()`
-//!    before the run, so `()` means "never assigned").
+//! 2. it is new and its value is not `()` (`()` means "never assigned";
+//!    to create a `null` variable use `set("name", ())`).
 //!
 //! Variables declared inside blocks or functions are not written back;
 //! `vars`, `console`, `execution` never are (use `set`). Values without a
@@ -130,6 +133,9 @@ struct Compiled {
     ast: AST,
     /// Bare assignment targets, declared as `()` before each run.
     assigned: Vec<String>,
+    /// Whether the script may call `execution.getVariable`, which needs its
+    /// own copy of the variables.
+    reads_vars: bool,
 }
 
 impl std::fmt::Debug for CompiledScript {
@@ -203,7 +209,9 @@ impl ScriptEngine {
             }
             Err(_) => return Err("the script parser failed unexpectedly".into()),
         };
-        let inner = Arc::new(Compiled { ast, assigned: dialect::assigned_names(&source) });
+        let assigned = dialect::assigned_names(&source);
+        let reads_vars = source.contains("getVariable");
+        let inner = Arc::new(Compiled { ast, assigned, reads_vars });
         cache.insert(script.to_string(), inner.clone());
         Ok(CompiledScript { dialect, inner })
     }
@@ -234,6 +242,19 @@ impl ScriptEngine {
         vars: &Map<String, Value>,
         element: &str,
     ) -> JobResult {
+        // Rhai recurses over nested values (size checks, clone, drop), so a
+        // script nesting arrays/maps deeply needs a deep stack: run on a
+        // fresh segment unless this thread has room to spare.
+        let stack = stack_size(&self.limits);
+        stacker::maybe_grow(stack, stack, || self.run_on_this_stack(compiled, vars, element))
+    }
+
+    fn run_on_this_stack(
+        &self,
+        compiled: &CompiledScript,
+        vars: &Map<String, Value>,
+        element: &str,
+    ) -> JobResult {
         let inner = &compiled.inner;
         let map = convert::to_map(vars);
         let mut scope = Scope::with_capacity(vars.len() + PROTECTED.len() + inner.assigned.len());
@@ -247,14 +268,13 @@ impl ScriptEngine {
                 scope.push_dynamic(name.as_str(), Dynamic::UNIT);
             }
         }
-        let shared_vars = Dynamic::from_map(map).into_shared();
+        let host_vars = inner.reads_vars.then(|| map.clone());
         scope.push_constant("console", host::Console);
         scope.push_constant("execution", host::Execution);
-        scope.push_constant_dynamic("vars", shared_vars.clone());
-        let initial_len = scope.len();
+        scope.push_constant_dynamic("vars", Dynamic::from_map(map));
 
         let deadline = Instant::now().checked_add(self.limits.max_time);
-        let run = host::begin(deadline, shared_vars);
+        let run = host::begin(deadline, host_vars);
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &inner.ast)
         }));
@@ -271,9 +291,21 @@ impl ScriptEngine {
         let Some(state) = state else {
             return fail("failed: the run state was lost (a bug in Baton)".into());
         };
-        let written = outcome::written_vars(&scope, initial_len, vars, &PROTECTED);
+        let written = outcome::written_vars(&scope, vars, &PROTECTED);
         outcome::done(written, state, value).unwrap_or_else(fail)
     }
+}
+
+/// Stack a run may need: Rhai's recursion costs a few hundred bytes per
+/// nesting level (measured ~300–400 B in debug builds), and nesting is
+/// bounded by the element counts; 1 KiB per level leaves a margin. Only
+/// touched pages are committed, so a large reservation is cheap.
+fn stack_size(limits: &Limits) -> usize {
+    const MIN: usize = 16 << 20;
+    const MAX: usize = 1 << 30;
+    let levels = limits.max_array.saturating_add(limits.max_map);
+    let levels = if limits.max_array == 0 || limits.max_map == 0 { usize::MAX } else { levels };
+    levels.saturating_mul(1024).clamp(MIN, MAX)
 }
 
 /// A name a script can refer to as a plain variable.

@@ -11,26 +11,24 @@ use super::convert::to_json;
 use super::host::{self, BpmnError, RunState, TIME_UP};
 use crate::job::JobResult;
 
-/// The write-back rule of the module docs (cases 1–3), over the scope after
-/// the run. Entries at `initial_len` and beyond were declared by the script
-/// at top level (Rhai rewinds block-local ones).
+/// The write-back rule of the module docs, over the scope after the run
+/// (Rhai has rewound block-local `let`s; top-level ones remain). `iter_raw`
+/// yields the newest entry first, so the first entry seen for a name is its
+/// latest binding.
 pub fn written_vars(
     scope: &Scope,
-    initial_len: usize,
     before: &Map<String, Value>,
     protected: &[&str],
 ) -> Map<String, Value> {
-    let entries: Vec<_> = scope.iter_raw().collect();
     let mut seen = HashSet::new();
     let mut written = Map::new();
-    for (index, (name, _, value)) in entries.into_iter().enumerate().rev() {
+    for (name, _, value) in scope.iter_raw() {
         if protected.contains(&name) || !seen.insert(name) {
             continue;
         }
-        let declared = index >= initial_len;
         let old = before.get(name);
-        if old.is_none() && !declared && value.is_unit() {
-            continue; // a bare-assignment target the run never assigned
+        if old.is_none() && value.is_unit() {
+            continue; // new but never given a value
         }
         let Ok(new) = to_json(value) else { continue };
         if old != Some(&new) {
