@@ -1,2 +1,70 @@
-//! The `baton` command line.
-fn main() {}
+//! The `baton` command line: validate, run and benchmark BPMN processes,
+//! preview schedules, and serve the engine.
+
+mod cli;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+#[derive(Parser)]
+#[command(
+    name = "baton",
+    version,
+    about = "Baton: a BPMN 2.0 workflow engine for IT operations"
+)]
+struct Args {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Check BPMN files: diagnostics with element id and line:column; non-zero exit on error.
+    Validate(cli::validate::Args),
+    /// Run one instance until it ends or waits; print its outcome and trace as JSON.
+    Run(cli::run::Args),
+    /// Deploy a file and start instances in a store, then exit (the server works them).
+    Start(cli::serve::StartArgs),
+    /// Count a store's instances by status, as JSON.
+    Status(cli::serve::StatusArgs),
+    /// Benchmarks.
+    Bench {
+        #[command(subcommand)]
+        cmd: cli::bench::Cmd,
+    },
+    /// Schedules.
+    Schedule {
+        #[command(subcommand)]
+        cmd: cli::schedule::Cmd,
+    },
+    /// Run the engine and its HTTP server (embedded SQLite by default).
+    Serve(cli::serve::Args),
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BATON_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let args = Args::parse();
+    let res = match args.cmd {
+        Cmd::Validate(a) => cli::validate::main(a),
+        Cmd::Run(a) => cli::run::main(a),
+        Cmd::Start(a) => cli::serve::start_main(a),
+        Cmd::Status(a) => cli::serve::status_main(a),
+        Cmd::Bench { cmd } => cli::bench::main(cmd),
+        Cmd::Schedule { cmd } => cli::schedule::main(cmd),
+        Cmd::Serve(a) => cli::serve::main(a),
+    };
+    match res {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -54,10 +54,16 @@ impl Worker for Betsy {
             "CREATE_LOG_FILE" => self.created = true,
             "CREATE_MARKER_FILE" => self.marker = true,
             "INCREMENT_INTEGER_VARIABLE" => {
-                vars.insert("integerVariable".into(), (int("integerVariable") + 1).into());
+                vars.insert(
+                    "integerVariable".into(),
+                    (int("integerVariable") + 1).into(),
+                );
             }
             "INCREMENT_INTEGER_VARIABLE_AND_LOG" => {
-                vars.insert("integerVariable".into(), (int("integerVariable") + 1).into());
+                vars.insert(
+                    "integerVariable".into(),
+                    (int("integerVariable") + 1).into(),
+                );
                 self.trace.push("INCREMENT_correct".into());
             }
             "SET_STRING_DATA" => {
@@ -88,8 +94,12 @@ impl Worker for Betsy {
 
 /// Run one case; returns the gathered trace.
 fn run_case(xml: &str, test: &Value, case: &Value) -> Vec<String> {
-    let expected: Vec<&str> =
-        case["expected_trace"].as_array().unwrap().iter().filter_map(Value::as_str).collect();
+    let expected: Vec<&str> = case["expected_trace"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
     let dep = match Deployment::compile(None, 1, xml, &|k| k == "script:") {
         Ok(d) => d,
         Err(e) => {
@@ -121,7 +131,11 @@ fn run_case(xml: &str, test: &Value, case: &Value) -> Vec<String> {
         }
     };
     m.advance(case["delay_ms"].as_i64().unwrap_or(0), &mut w);
-    assert!(m.refused.is_empty(), "the core refused commands: {:?}", m.refused);
+    assert!(
+        m.refused.is_empty(),
+        "the core refused commands: {:?}",
+        m.refused
+    );
     if let Some(i) = main {
         let inst = &m.instances[i];
         if inst.state.status == Status::Failed {
@@ -156,7 +170,9 @@ fn run_case(xml: &str, test: &Value, case: &Value) -> Vec<String> {
 
 fn normalise(mut t: Vec<String>, expected: &[String]) -> Vec<String> {
     if expected.iter().any(|e| e == "ERROR") {
-        let had = t.iter().any(|l| l == "ERROR_deployment" || l == "ERROR_runtime");
+        let had = t
+            .iter()
+            .any(|l| l == "ERROR_deployment" || l == "ERROR_runtime");
         t.retain(|l| l != "ERROR_deployment" && l != "ERROR_runtime");
         if had {
             t.push("ERROR".into());
@@ -182,7 +198,8 @@ fn betsy_conformance() {
     for test in doc["tests"].as_array().unwrap() {
         let name = test["name"].as_str().unwrap();
         let path = root.join(test["bpmn_path"].as_str().unwrap());
-        let xml = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        let xml =
+            std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
         if test["kind"] == "deployment_rejection" {
             match baton_model::compile(&xml) {
                 Err(_) => passed += 1,
@@ -219,7 +236,15 @@ fn betsy_conformance() {
     println!("betsy: {passed} passed, {failed} failed");
     let unexpected: Vec<&String> = failures
         .iter()
-        .filter(|f| !KNOWN_FAILURES.iter().any(|(k, _)| f.starts_with(&format!("{k}:"))))
+        .filter(|f| {
+            !KNOWN_FAILURES
+                .iter()
+                .any(|(k, _)| f.starts_with(&format!("{k}:")))
+        })
         .collect();
-    assert!(unexpected.is_empty(), "{} betsy case(s) failed unexpectedly", unexpected.len());
+    assert!(
+        unexpected.is_empty(),
+        "{} betsy case(s) failed unexpectedly",
+        unexpected.len()
+    );
 }

@@ -1,6 +1,7 @@
 //! The initial schema: one table per row type of `baton_runtime::store::rows`.
 
 use sea_orm_migration::prelude::*;
+use sea_orm_migration::sea_orm::DbBackend;
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -37,7 +38,11 @@ fn int32(name: &'static str) -> ColumnDef {
 }
 
 fn id() -> ColumnDef {
-    ColumnDef::new("id").string().not_null().primary_key().take()
+    ColumnDef::new("id")
+        .string()
+        .not_null()
+        .primary_key()
+        .take()
 }
 
 fn index(name: &'static str, table: &'static str, cols: &[&'static str]) -> IndexCreateStatement {
@@ -53,7 +58,23 @@ fn unique(name: &'static str, table: &'static str, cols: &[&'static str]) -> Ind
     index(name, table, cols).unique().take()
 }
 
-fn tables() -> Vec<TableCreateStatement> {
+fn tables(backend: DbBackend) -> Vec<TableCreateStatement> {
+    let mut history = Table::create();
+    history
+        .table("history")
+        .col(text("instance_id"))
+        .col(int64("seq"))
+        .col(int64("exec"))
+        .col(text("element_id"))
+        .col(text("kind"))
+        .col(long_text_null("data"))
+        .col(int64("at"))
+        .primary_key(Index::create().col("instance_id").col("seq"));
+    if backend == DbBackend::Sqlite {
+        // History rows are small and read by their primary key: clustering
+        // them on it saves SQLite a second B-tree insert per row.
+        history.extra("WITHOUT ROWID");
+    }
     vec![
         Table::create()
             .table("definitions")
@@ -80,17 +101,7 @@ fn tables() -> Vec<TableCreateStatement> {
             .col(int64_null("ended_at"))
             .col(int64("version"))
             .take(),
-        Table::create()
-            .table("history")
-            .col(text("instance_id"))
-            .col(int64("seq"))
-            .col(int64("exec"))
-            .col(text("element_id"))
-            .col(text("kind"))
-            .col(long_text_null("data"))
-            .col(int64("at"))
-            .primary_key(Index::create().col("instance_id").col("seq"))
-            .take(),
+        history,
         Table::create()
             .table("jobs")
             .col(id())
@@ -155,14 +166,19 @@ fn tables() -> Vec<TableCreateStatement> {
 
 fn indexes() -> Vec<IndexCreateStatement> {
     vec![
-        unique("definitions_key_version", "definitions", &["key", "version"]),
+        unique(
+            "definitions_key_version",
+            "definitions",
+            &["key", "version"],
+        ),
         unique("definitions_key_hash", "definitions", &["key", "hash"]),
         index("instances_status", "instances", &["status"]),
-        index("instances_definition", "instances", &["definition_id", "started_at"]),
+        index(
+            "instances_definition",
+            "instances",
+            &["definition_id", "started_at"],
+        ),
         index("instances_started", "instances", &["started_at"]),
-        // The job claim: `WHERE host = ? (or IS NULL) AND run_at <= ? AND
-        // (lease_until IS NULL OR lease_until < ?) ORDER BY run_at`.
-        index("jobs_claim", "jobs", &["host", "run_at", "lease_until"]),
         index("jobs_instance", "jobs", &["instance_id"]),
         // The timer claim: `WHERE due_at <= ? AND (lease ...) ORDER BY due_at`.
         index("timers_claim", "timers", &["due_at", "lease_until"]),
@@ -174,6 +190,16 @@ fn indexes() -> Vec<IndexCreateStatement> {
         index("incidents_instance", "incidents", &["instance_id"]),
     ]
 }
+
+/// The job claim reads `WHERE host = ? (or host IS NULL) AND run_at <= ? AND
+/// (lease_until IS NULL OR lease_until < ?) ORDER BY run_at`. PostgreSQL
+/// cannot take the order from an index on `(host, run_at)` under `host IS
+/// NULL` (it sorts every due job instead), so the server's own jobs and the
+/// hosts' jobs get one partial index each.
+const JOB_CLAIM_INDEXES: [&str; 2] = [
+    "CREATE INDEX jobs_claim_server ON jobs (run_at, lease_until) WHERE host IS NULL",
+    "CREATE INDEX jobs_claim_host ON jobs (host, run_at, lease_until) WHERE host IS NOT NULL",
+];
 
 const TABLES: [&str; 8] = [
     "incidents",
@@ -189,11 +215,24 @@ const TABLES: [&str; 8] = [
 #[async_trait::async_trait]
 impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
-        for table in tables() {
+        for table in tables(manager.get_database_backend()) {
             manager.create_table(table).await?;
         }
         for index in indexes() {
             manager.create_index(index).await?;
+        }
+        let db = manager.get_connection();
+        match manager.get_database_backend() {
+            DbBackend::Sqlite | DbBackend::Postgres => {
+                for sql in JOB_CLAIM_INDEXES {
+                    db.execute_unprepared(sql).await?;
+                }
+            }
+            // No partial indexes on MySQL/MariaDB.
+            _ => {
+                let claim = index("jobs_claim", "jobs", &["host", "run_at", "lease_until"]);
+                manager.create_index(claim).await?;
+            }
         }
         Ok(())
     }

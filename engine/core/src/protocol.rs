@@ -26,13 +26,18 @@ pub enum Command {
         #[serde(default)]
         vars: Map<String, Value>,
     },
-    JobFailed { exec: ExecId, error: Failure },
+    JobFailed {
+        exec: ExecId,
+        error: Failure,
+    },
     TaskCompleted {
         exec: ExecId,
         #[serde(default)]
         vars: Map<String, Value>,
     },
-    TimerFired { sub: SubId },
+    TimerFired {
+        sub: SubId,
+    },
     /// A message the runtime correlated to one subscription.
     MessageReceived {
         sub: SubId,
@@ -50,11 +55,18 @@ pub enum Command {
         #[serde(default)]
         vars: Map<String, Value>,
     },
-    ChildFailed { exec: ExecId, error: Failure },
+    ChildFailed {
+        exec: ExecId,
+        error: Failure,
+    },
     /// Variables changed from outside (API): conditional events re-evaluate.
-    SetVars { vars: Map<String, Value> },
+    SetVars {
+        vars: Map<String, Value>,
+    },
     /// Operator: take an incident's element again.
-    Retry { exec: ExecId },
+    Retry {
+        exec: ExecId,
+    },
     /// Operator: treat a waiting or failed activity as completed.
     Skip {
         exec: ExecId,
@@ -62,7 +74,9 @@ pub enum Command {
         vars: Map<String, Value>,
     },
     /// Operator (or a caller): end the instance now.
-    Terminate { reason: String },
+    Terminate {
+        reason: String,
+    },
 }
 
 /// Why a job or a child instance failed.
@@ -80,28 +94,74 @@ pub enum Failure {
 #[serde(rename_all = "snake_case", tag = "action")]
 pub enum Action {
     /// Run the element's job (service, script, node types).
-    Dispatch { exec: ExecId, element: El, attempt: u32 },
-    CancelJob { exec: ExecId },
-    CreateTask { exec: ExecId, element: El },
-    CancelTask { exec: ExecId },
-    SetTimer { sub: SubId, element: El, due: i64 },
-    CancelTimer { sub: SubId },
+    Dispatch {
+        exec: ExecId,
+        element: El,
+        attempt: u32,
+    },
+    CancelJob {
+        exec: ExecId,
+    },
+    CreateTask {
+        exec: ExecId,
+        element: El,
+    },
+    CancelTask {
+        exec: ExecId,
+    },
+    SetTimer {
+        sub: SubId,
+        element: El,
+        due: i64,
+    },
+    CancelTimer {
+        sub: SubId,
+    },
     /// Wait for a message by name (and correlation key, when the model gives one).
-    SubscribeMessage { sub: SubId, element: El, name: String },
+    SubscribeMessage {
+        sub: SubId,
+        element: El,
+        name: String,
+    },
     /// Wait for a signal by name (the runtime delivers `Command::Signal`).
-    SubscribeSignal { sub: SubId, element: El, name: String },
-    Unsubscribe { sub: SubId },
+    SubscribeSignal {
+        sub: SubId,
+        element: El,
+        name: String,
+    },
+    Unsubscribe {
+        sub: SubId,
+    },
     /// Start a child instance of `process` for a call activity.
-    StartChild { exec: ExecId, element: El, process: String, vars: Map<String, Value> },
-    CancelChild { exec: ExecId },
+    StartChild {
+        exec: ExecId,
+        element: El,
+        process: String,
+        vars: Map<String, Value>,
+    },
+    CancelChild {
+        exec: ExecId,
+    },
     /// Broadcast a signal to other instances and signal start events (this
     /// instance has already received it).
-    ThrowSignal { name: String, vars: Map<String, Value> },
+    ThrowSignal {
+        name: String,
+        vars: Map<String, Value>,
+    },
     /// Deliver a message to whichever instance or message start event waits for it.
-    SendMessage { name: String, vars: Map<String, Value> },
-    Incident { exec: ExecId, element: El, message: String },
+    SendMessage {
+        name: String,
+        vars: Map<String, Value>,
+    },
+    Incident {
+        exec: ExecId,
+        element: El,
+        message: String,
+    },
     /// The instance ended.
-    Ended { status: Status },
+    Ended {
+        status: Status,
+    },
 }
 
 /// One history record: what happened to which element instance, and when.
@@ -122,11 +182,16 @@ pub enum HistoryKind {
     Completed,
     /// Cancelled by an interrupting event, a terminate end event or an operator.
     Terminated,
-    Failed { message: String },
+    Failed {
+        message: String,
+    },
     Retried,
     Skipped,
     /// An error or escalation was thrown (caught or not).
-    Thrown { what: String, caught: bool },
+    Thrown {
+        what: String,
+        caught: bool,
+    },
 }
 
 /// The reusable output buffers of [`crate::step`].
@@ -152,7 +217,10 @@ pub enum StepError {
     #[error("execution {0} does not exist (it may have completed or been cancelled)")]
     NoExec(ExecId),
     #[error("execution {exec} is not waiting for {expected}")]
-    WrongState { exec: ExecId, expected: &'static str },
+    WrongState {
+        exec: ExecId,
+        expected: &'static str,
+    },
     #[error("subscription {0} does not exist")]
     NoSub(SubId),
     #[error("the instance has already started")]

@@ -191,11 +191,17 @@ impl InstanceState {
     }
 
     pub fn exec(&self, id: ExecId) -> Option<&Exec> {
-        self.execs.binary_search_by_key(&id, |e| e.id).ok().map(|i| &self.execs[i])
+        self.execs
+            .binary_search_by_key(&id, |e| e.id)
+            .ok()
+            .map(|i| &self.execs[i])
     }
 
     pub fn exec_mut(&mut self, id: ExecId) -> Option<&mut Exec> {
-        self.execs.binary_search_by_key(&id, |e| e.id).ok().map(|i| &mut self.execs[i])
+        self.execs
+            .binary_search_by_key(&id, |e| e.id)
+            .ok()
+            .map(|i| &mut self.execs[i])
     }
 
     pub fn sub(&self, id: SubId) -> Option<&Sub> {
@@ -204,11 +210,16 @@ impl InstanceState {
 
     /// Executions waiting for an operator.
     pub fn incidents(&self) -> impl Iterator<Item = &Exec> {
-        self.execs.iter().filter(|e| matches!(e.wait, Wait::Incident { .. }))
+        self.execs
+            .iter()
+            .filter(|e| matches!(e.wait, Wait::Incident { .. }))
     }
 
     /// Ids of the elements that hold a live execution (for the monitor's colours).
     pub fn active_elements<'m>(&self, model: &'m Model) -> Vec<&'m str> {
-        self.execs.iter().map(|e| model.element(e.element).id.as_str()).collect()
+        self.execs
+            .iter()
+            .map(|e| model.element(e.element).id.as_str())
+            .collect()
     }
 }

@@ -2,7 +2,10 @@
 //!
 //! quick-xml gives events; BPMN compilation and constraint checks want a tree
 //! they can walk in any order, with every element knowing its namespace URI
-//! (never its prefix) and its `line:column` for diagnostics.
+//! (never its prefix) and its `line:column` for diagnostics. The namespace
+//! declarations in scope stay reachable from every element, because BPMN puts
+//! QNames in attribute values and texts (`messageRef="tns:m"`), whose prefixes
+//! only the declarations can resolve ([`Element::namespace_of`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -362,6 +365,31 @@ mod tests {
         assert_eq!(p.attr("name"), Some("a & b"));
         assert_eq!(p.pos, Pos { line: 3, col: 3 });
         assert_eq!(p.bpmn_child("documentation").unwrap().text, "t<1");
+    }
+
+    #[test]
+    fn prefixes_in_values_resolve_through_the_declarations_in_scope() {
+        let root = parse(
+            r#"<a xmlns="urn:d" xmlns:p="urn:p"><b xmlns:p="urn:q" xmlns:r="urn:r"><c/></b><d xmlns=""/></a>"#,
+        )
+        .unwrap();
+        let (b, d) = (&root.children[0], &root.children[1]);
+        let c = &b.children[0];
+        assert_eq!(root.namespace_of("p"), Some("urn:p"));
+        assert_eq!(
+            c.namespace_of("p"),
+            Some("urn:q"),
+            "the inner declaration shadows"
+        );
+        assert_eq!(c.namespace_of("r"), Some("urn:r"));
+        assert_eq!(root.namespace_of("r"), None, "out of scope");
+        assert_eq!(c.namespace_of(""), Some("urn:d"));
+        assert_eq!(d.namespace_of(""), None, "undeclared default namespace");
+        assert_eq!(d.namespace_of("xml"), Some(XML_NS));
+        assert!(
+            c.attrs.is_empty() && b.attrs.is_empty(),
+            "declarations are not attributes"
+        );
     }
 
     #[test]

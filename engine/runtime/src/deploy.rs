@@ -46,7 +46,12 @@ impl Deployment {
                 .map(|p| model.element(p).id.clone())
                 .unwrap_or_else(|| "process".to_owned()),
         };
-        Ok(Deployment { id: format!("{key}:{version}"), key, version, model: Arc::new(model) })
+        Ok(Deployment {
+            id: format!("{key}:{version}"),
+            key,
+            version,
+            model: Arc::new(model),
+        })
     }
 
     /// Top-level start events of `process` triggered by a message or signal named `name`.

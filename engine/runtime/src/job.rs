@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 /// One attempt of one activity instance's work.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct JobInput {
-    /// `instance:exec:attempt`.
+    /// `instance:exec` (one row per activity instance; `attempt` counts retries).
     pub id: String,
     pub instance_id: String,
     pub exec: u32,
@@ -31,6 +31,45 @@ pub struct JobInput {
     pub vars: Map<String, Value>,
 }
 
+impl JobInput {
+    /// The job for activity instance `exec` (element `el`) of an instance.
+    pub fn for_exec(
+        instance: &str,
+        model: &baton_model::Model,
+        state: &baton_core::InstanceState,
+        exec: u32,
+        el: baton_model::El,
+        attempt: u32,
+    ) -> JobInput {
+        use baton_model::{CallTarget, Kind, TaskKind};
+        let e = model.element(el);
+        let script = match &e.kind {
+            Kind::Task(TaskKind::Script { script, .. })
+            | Kind::CallActivity(CallTarget::GlobalTask(TaskKind::Script { script, .. })) => {
+                Some(script.clone())
+            }
+            _ => None,
+        };
+        let (props, attrs) = e
+            .ext
+            .as_ref()
+            .map(|x| (x.props.clone(), x.attrs.clone()))
+            .unwrap_or_default();
+        JobInput {
+            id: format!("{instance}:{exec}"),
+            instance_id: instance.to_owned(),
+            exec,
+            attempt,
+            element_id: e.id.clone(),
+            kind: baton_model::job_kind(e).unwrap_or_else(|| "service".into()),
+            script,
+            props,
+            attrs,
+            vars: baton_core::visible_vars(state, exec),
+        }
+    }
+}
+
 /// What the work produced.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case", tag = "result")]
@@ -47,12 +86,20 @@ pub enum JobResult {
 
 impl JobResult {
     pub fn done() -> Self {
-        JobResult::Done { output: None, vars: Map::new() }
+        JobResult::Done {
+            output: None,
+            vars: Map::new(),
+        }
     }
     pub fn technical(message: impl Into<String>) -> Self {
-        JobResult::Failed(Failure::Technical { message: message.into() })
+        JobResult::Failed(Failure::Technical {
+            message: message.into(),
+        })
     }
     pub fn bpmn(code: impl Into<String>, message: impl Into<String>) -> Self {
-        JobResult::Failed(Failure::Bpmn { code: code.into(), message: message.into() })
+        JobResult::Failed(Failure::Bpmn {
+            code: code.into(),
+            message: message.into(),
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! The runtime: deployments, the engine loop that drives `baton-core`,
 //! job handlers, timers and the store.
 pub mod deploy;
+pub mod engine;
+pub mod handlers;
 pub mod job;
 pub mod machine;
 pub mod script;

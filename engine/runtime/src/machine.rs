@@ -8,7 +8,7 @@ use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
 use baton_core::{Action, Command, ExecId, HistoryEvent, InstanceState, Output, Status, SubId};
-use baton_model::{El, Kind, TaskKind, job_kind};
+use baton_model::El;
 use serde_json::{Map, Value};
 
 use crate::deploy::Deployment;
@@ -62,7 +62,11 @@ pub struct Machine {
 
 impl Machine {
     pub fn new(now: i64) -> Self {
-        Machine { now, keep_history: true, ..Machine::default() }
+        Machine {
+            now,
+            keep_history: true,
+            ..Machine::default()
+        }
     }
 
     pub fn deploy(&mut self, d: Deployment) -> Arc<Deployment> {
@@ -80,11 +84,18 @@ impl Machine {
             .find_map(|d| d.model.process(process).map(|p| (d.clone(), p)))
             .ok_or_else(|| format!("no deployed process `{process}`"))?;
         let i = self.spawn(d, p, None, "manual");
-        self.step(i, Command::Start { vars, start: None }).map_err(|e| e.to_string())?;
+        self.step(i, Command::Start { vars, start: None })
+            .map_err(|e| e.to_string())?;
         Ok(i)
     }
 
-    fn spawn(&mut self, d: Arc<Deployment>, p: El, parent: Option<(usize, ExecId)>, way: &'static str) -> usize {
+    fn spawn(
+        &mut self,
+        d: Arc<Deployment>,
+        p: El,
+        parent: Option<(usize, ExecId)>,
+        way: &'static str,
+    ) -> usize {
         self.instances.push(Inst {
             deployment: d,
             state: InstanceState::new(p),
@@ -122,7 +133,9 @@ impl Machine {
                 }
                 self.jobs.remove(&(at, seq, i, exec));
                 let cmd = match self.results.remove(&(i, exec)) {
-                    Some(JobResult::Done { output, vars }) => Command::JobCompleted { exec, output, vars },
+                    Some(JobResult::Done { output, vars }) => {
+                        Command::JobCompleted { exec, output, vars }
+                    }
                     Some(JobResult::Failed(error)) => Command::JobFailed { exec, error },
                     None => continue, // cancelled meanwhile
                 };
@@ -191,8 +204,19 @@ impl Machine {
 
     fn apply(&mut self, i: usize, model: &baton_model::Model, a: Action) {
         match a {
-            Action::Dispatch { exec, element, attempt } => {
-                let job = self.job_input(i, model, exec, element, attempt);
+            Action::Dispatch {
+                exec,
+                element,
+                attempt,
+            } => {
+                let job = JobInput::for_exec(
+                    &i.to_string(),
+                    model,
+                    &self.instances[i].state,
+                    exec,
+                    element,
+                    attempt,
+                );
                 self.pending.push((i, exec, job));
             }
             Action::CancelJob { exec } => {
@@ -212,7 +236,12 @@ impl Machine {
                 self.messages.retain(|m| !(m.1 == i && m.2 == sub));
                 self.signals.retain(|m| !(m.1 == i && m.2 == sub));
             }
-            Action::StartChild { exec, process, vars, .. } => {
+            Action::StartChild {
+                exec,
+                process,
+                vars,
+                ..
+            } => {
                 let found = self
                     .deployments
                     .iter()
@@ -222,40 +251,66 @@ impl Machine {
                     Some((d, p)) => {
                         let c = self.spawn(d, p, Some((i, exec)), "call");
                         let mut vars = vars;
-                        vars.insert("LWAMS_CALL_PROCESS_INSTANCE_ID".into(), Value::from(i.to_string()));
-                        self.queue.push_back((c, Command::Start { vars, start: None }));
+                        vars.insert(
+                            "LWAMS_CALL_PROCESS_INSTANCE_ID".into(),
+                            Value::from(i.to_string()),
+                        );
+                        self.queue
+                            .push_back((c, Command::Start { vars, start: None }));
                     }
                     None => {
                         let error = baton_core::Failure::Technical {
                             message: format!("called process `{process}` is not deployed"),
                         };
-                        self.queue.push_back((i, Command::ChildFailed { exec, error }));
+                        self.queue
+                            .push_back((i, Command::ChildFailed { exec, error }));
                     }
                 }
             }
             Action::CancelChild { exec } => {
-                let child = self.instances.iter().position(|c| c.parent == Some((i, exec)) && !c.state.status.is_ended());
+                let child = self
+                    .instances
+                    .iter()
+                    .position(|c| c.parent == Some((i, exec)) && !c.state.status.is_ended());
                 if let Some(c) = child {
-                    self.queue.push_back((c, Command::Terminate { reason: "the caller was cancelled".into() }));
+                    self.queue.push_back((
+                        c,
+                        Command::Terminate {
+                            reason: "the caller was cancelled".into(),
+                        },
+                    ));
                 }
             }
             Action::ThrowSignal { name, vars } => {
-                let targets: BTreeSet<usize> =
-                    self.signals.iter().filter(|s| s.0 == name && s.1 != i).map(|s| s.1).collect();
+                let targets: BTreeSet<usize> = self
+                    .signals
+                    .iter()
+                    .filter(|s| s.0 == name && s.1 != i)
+                    .map(|s| s.1)
+                    .collect();
                 for o in targets {
-                    self.queue.push_back((o, Command::Signal { name: name.clone(), vars: vars.clone() }));
+                    self.queue.push_back((
+                        o,
+                        Command::Signal {
+                            name: name.clone(),
+                            vars: vars.clone(),
+                        },
+                    ));
                 }
                 self.event_start(true, &name, vars);
             }
             Action::SendMessage { name, vars } => {
                 if let Some(pos) = self.messages.iter().position(|m| m.0 == name) {
                     let (_, o, sub) = self.messages.remove(pos);
-                    self.queue.push_back((o, Command::MessageReceived { sub, vars }));
+                    self.queue
+                        .push_back((o, Command::MessageReceived { sub, vars }));
                 } else {
                     self.event_start(false, &name, vars);
                 }
             }
-            Action::Incident { message, element, .. } => {
+            Action::Incident {
+                message, element, ..
+            } => {
                 let id = model.element(element).id.clone();
                 self.instances[i].incidents.push(format!("{id}: {message}"));
             }
@@ -266,10 +321,20 @@ impl Machine {
                 self.tasks.retain(|t| t.0 != i);
                 if let Some((p, exec)) = self.instances[i].parent {
                     let cmd = if status == Status::Completed || status == Status::Terminated {
-                        Command::ChildCompleted { exec, vars: self.instances[i].state.vars.clone() }
+                        Command::ChildCompleted {
+                            exec,
+                            vars: self.instances[i].state.vars.clone(),
+                        }
                     } else {
-                        let message = self.instances[i].state.error.clone().unwrap_or_else(|| format!("{status:?}"));
-                        Command::ChildFailed { exec, error: baton_core::Failure::Technical { message } }
+                        let message = self.instances[i]
+                            .state
+                            .error
+                            .clone()
+                            .unwrap_or_else(|| format!("{status:?}"));
+                        Command::ChildFailed {
+                            exec,
+                            error: baton_core::Failure::Technical { message },
+                        }
                     };
                     self.queue.push_back((p, cmd));
                 }
@@ -286,34 +351,16 @@ impl Machine {
         }
         for (d, p, s) in starts {
             let c = self.spawn(d, p, None, if signal { "signal" } else { "message" });
-            self.queue.push_back((c, Command::Start { vars: vars.clone(), start: Some(s) }));
+            self.queue.push_back((
+                c,
+                Command::Start {
+                    vars: vars.clone(),
+                    start: Some(s),
+                },
+            ));
             if !signal {
                 break; // a message starts one instance
             }
-        }
-    }
-
-    fn job_input(&self, i: usize, model: &baton_model::Model, exec: ExecId, el: El, attempt: u32) -> JobInput {
-        let e = model.element(el);
-        let script = match &e.kind {
-            Kind::Task(TaskKind::Script { script, .. })
-            | Kind::CallActivity(baton_model::CallTarget::GlobalTask(TaskKind::Script { script, .. })) => {
-                Some(script.clone())
-            }
-            _ => None,
-        };
-        let (props, attrs) = e.ext.as_ref().map(|x| (x.props.clone(), x.attrs.clone())).unwrap_or_default();
-        JobInput {
-            id: format!("{i}:{exec}:{attempt}"),
-            instance_id: i.to_string(),
-            exec,
-            attempt,
-            element_id: e.id.clone(),
-            kind: job_kind(e).unwrap_or_else(|| "service".into()),
-            script,
-            props,
-            attrs,
-            vars: baton_core::visible_vars(&self.instances[i].state, exec),
         }
     }
 }

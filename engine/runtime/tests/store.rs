@@ -1,7 +1,8 @@
 //! Store tests against real databases: every case runs on SQLite (a file in a
 //! temp dir) and on PostgreSQL (a fresh database on 127.0.0.1:5432, dropped
-//! afterwards). PostgreSQL unreachable: the PostgreSQL half is skipped loudly,
-//! unless `CI=true`, where it fails.
+//! afterwards; `BATON_TEST_POSTGRES_HOST` points elsewhere). PostgreSQL
+//! unreachable: the PostgreSQL half is skipped loudly, unless `CI=true`,
+//! where it fails.
 
 use std::collections::HashSet;
 use std::path::PathBuf;
@@ -23,7 +24,10 @@ struct TestDb {
 #[derive(Clone)]
 enum Cleanup {
     Dir(PathBuf),
-    Postgres { admin: DatabaseConnection, name: String },
+    Postgres {
+        admin: DatabaseConnection,
+        name: String,
+    },
 }
 
 fn unique_name() -> String {
@@ -55,7 +59,8 @@ impl TestDb {
 
     /// `None` (after a loud message) when PostgreSQL is unreachable outside CI.
     async fn postgres() -> Option<TestDb> {
-        let host = "127.0.0.1:5432";
+        let host = std::env::var("BATON_TEST_POSTGRES_HOST");
+        let host = host.as_deref().unwrap_or("127.0.0.1:5432");
         let mut last_err = String::new();
         for user in ["postgres", "root"] {
             let mut options = ConnectOptions::new(format!("postgres://{user}@{host}/postgres"));
@@ -310,7 +315,10 @@ async fn round_trip_of_every_row_type(db: TestDb) {
         definitions: vec![definition("orders", 1)],
         instances: vec![insert(inst.clone())],
         history: vec![history("i1", 1), history("i1", 2)],
-        jobs_new: vec![job("i1:3:1", "i1", 100, None), job("i1:5:1", "i1", 100, Some("h1"))],
+        jobs_new: vec![
+            job("i1:3:1", "i1", 100, None),
+            job("i1:5:1", "i1", 100, Some("h1")),
+        ],
         timers_new: vec![timer("i1:7", "i1", 500)],
         subs_new: vec![subscription("i1:2", "i1", "paid")],
         tasks_new: vec![task("i1:4", "i1", Some("alice"))],
@@ -319,7 +327,10 @@ async fn round_trip_of_every_row_type(db: TestDb) {
     };
     s.commit(&full).await.unwrap();
 
-    assert_eq!(s.definition("orders:1").await.unwrap(), Some(definition("orders", 1)));
+    assert_eq!(
+        s.definition("orders:1").await.unwrap(),
+        Some(definition("orders", 1))
+    );
     assert_eq!(s.load_instance("i1").await.unwrap(), Some(inst.clone()));
     assert_eq!(s.load_instance("nope").await.unwrap(), None);
     assert_eq!(s.history("i1").await.unwrap(), full.history);
@@ -327,13 +338,25 @@ async fn round_trip_of_every_row_type(db: TestDb) {
     jobs.sort_by(|a, b| a.id.cmp(&b.id));
     assert_eq!(s.jobs_of("i1").await.unwrap(), jobs);
     assert_eq!(s.timers_of("i1").await.unwrap(), full.timers_new);
-    assert_eq!(s.subscriptions("message", "paid").await.unwrap(), full.subs_new);
+    assert_eq!(
+        s.subscriptions("message", "paid").await.unwrap(),
+        full.subs_new
+    );
     assert_eq!(s.subscriptions("signal", "paid").await.unwrap(), vec![]);
     assert_eq!(s.subscriptions_of("i1").await.unwrap(), full.subs_new);
     assert_eq!(s.tasks_of("i1").await.unwrap(), full.tasks_new);
-    assert_eq!(s.task("i1:4").await.unwrap(), Some(full.tasks_new[0].clone()));
-    assert_eq!(s.open_tasks(Some("alice"), Page::default()).await.unwrap(), full.tasks_new);
-    assert_eq!(s.open_tasks(Some("bob"), Page::default()).await.unwrap(), vec![]);
+    assert_eq!(
+        s.task("i1:4").await.unwrap(),
+        Some(full.tasks_new[0].clone())
+    );
+    assert_eq!(
+        s.open_tasks(Some("alice"), Page::default()).await.unwrap(),
+        full.tasks_new
+    );
+    assert_eq!(
+        s.open_tasks(Some("bob"), Page::default()).await.unwrap(),
+        vec![]
+    );
     assert_eq!(s.incidents("i1").await.unwrap(), full.incidents_new);
 
     // The second batch updates or ends everything the first one made.
@@ -361,7 +384,10 @@ async fn round_trip_of_every_row_type(db: TestDb) {
     assert_eq!(s.timers_of("i1").await.unwrap(), vec![]);
     assert_eq!(s.subscriptions_of("i1").await.unwrap(), vec![]);
     let ended = s.task("i1:4").await.unwrap().unwrap();
-    assert_eq!((ended.state.as_str(), ended.ended_at), ("completed", Some(98)));
+    assert_eq!(
+        (ended.state.as_str(), ended.ended_at),
+        ("completed", Some(98))
+    );
     assert_eq!(s.open_tasks(None, Page::default()).await.unwrap(), vec![]);
     assert_eq!(s.incidents("i1").await.unwrap()[0].resolved_at, Some(97));
     // An empty batch is fine and touches nothing.
@@ -371,7 +397,10 @@ async fn round_trip_of_every_row_type(db: TestDb) {
 async fn version_conflict_rolls_back_the_whole_batch(db: TestDb) {
     let s = &db.store;
     let batch = Batch {
-        instances: vec![insert(instance("a", "d:1", 1)), insert(instance("b", "d:1", 2))],
+        instances: vec![
+            insert(instance("a", "d:1", 1)),
+            insert(instance("b", "d:1", 2)),
+        ],
         ..Batch::default()
     };
     s.commit(&batch).await.unwrap();
@@ -458,7 +487,11 @@ async fn finishing_a_missing_job_or_timer_is_a_conflict(db: TestDb) {
     let what = conflict(s.commit(&missing).await);
     assert!(what.contains("job gone"), "{what}");
     assert_eq!(s.history("i1").await.unwrap(), vec![]);
-    assert_eq!(s.jobs_of("i1").await.unwrap().len(), 2, "the first delete rolled back");
+    assert_eq!(
+        s.jobs_of("i1").await.unwrap().len(),
+        2,
+        "the first delete rolled back"
+    );
 
     // Exactly once: the first completion applies, a second one conflicts.
     let done = Batch {
@@ -496,16 +529,26 @@ async fn concurrent_claimers_never_share_a_job(db: TestDb) {
     let other = db.second_store().await;
     let mut claimers = Vec::new();
     for n in 0..8 {
-        let store = if n % 2 == 0 { db.store.clone() } else { other.clone() };
+        let store = if n % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
         claimers.push(tokio::spawn(async move {
             let worker = format!("w{n}");
             let mut mine = Vec::new();
             loop {
-                let got = store.claim_jobs(&worker, None, 7, 10_000, 60_000).await.unwrap();
+                let got = store
+                    .claim_jobs(&worker, None, 7, 10_000, 60_000)
+                    .await
+                    .unwrap();
                 if got.is_empty() {
                     return mine;
                 }
-                assert!(got.iter().all(|j| j.worker.as_deref() == Some(worker.as_str())));
+                assert!(
+                    got.iter()
+                        .all(|j| j.worker.as_deref() == Some(worker.as_str()))
+                );
                 assert!(got.iter().all(|j| j.lease_until == Some(70_000)));
                 assert!(got.windows(2).all(|w| w[0].run_at <= w[1].run_at));
                 mine.extend(got.into_iter().map(|j| j.id));
@@ -525,7 +568,10 @@ async fn concurrent_claimers_never_share_a_job(db: TestDb) {
 /// Jobs routed to host `h1`: invisible to the server's own workers.
 async fn seed_host_jobs(store: &Store) {
     let batch = Batch {
-        jobs_new: vec![job("h:1", "i1", 1, Some("h1")), job("h:2", "i1", 2, Some("h1"))],
+        jobs_new: vec![
+            job("h:1", "i1", 1, Some("h1")),
+            job("h:2", "i1", 2, Some("h1")),
+        ],
         ..Batch::default()
     };
     store.commit(&batch).await.unwrap();
@@ -540,19 +586,39 @@ async fn expired_job_leases_are_reclaimable(db: TestDb) {
     seed_host_jobs(s).await;
 
     let got = s.claim_jobs("w1", None, 10, 1_000, 500).await.unwrap();
-    assert_eq!(got.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["early"]);
+    assert_eq!(
+        got.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        ["early"]
+    );
     assert_eq!(got[0].lease_until, Some(1_500));
-    assert_eq!(s.claim_jobs("w2", None, 10, 1_200, 500).await.unwrap(), vec![]);
+    assert_eq!(
+        s.claim_jobs("w2", None, 10, 1_200, 500).await.unwrap(),
+        vec![]
+    );
     // The lease has run out: another worker takes the job over.
     let again = s.claim_jobs("w2", None, 10, 1_501, 500).await.unwrap();
     assert_eq!(again.len(), 1);
-    assert_eq!((again[0].id.as_str(), again[0].worker.as_deref()), ("early", Some("w2")));
+    assert_eq!(
+        (again[0].id.as_str(), again[0].worker.as_deref()),
+        ("early", Some("w2"))
+    );
     // Host routing, both ways.
     let host = s.claim_jobs("relay", Some("h1"), 1, 10, 500).await.unwrap();
-    assert_eq!(host.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["h:1"]);
-    assert_eq!(s.claim_jobs("relay", Some("h2"), 10, 10, 500).await.unwrap(), vec![]);
+    assert_eq!(
+        host.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        ["h:1"]
+    );
+    assert_eq!(
+        s.claim_jobs("relay", Some("h2"), 10, 10, 500)
+            .await
+            .unwrap(),
+        vec![]
+    );
     let both = s.claim_jobs("w3", None, 10, 9_000, 500).await.unwrap();
-    assert_eq!(both.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(), ["early", "late"]);
+    assert_eq!(
+        both.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        ["early", "late"]
+    );
 }
 
 async fn concurrent_claimers_never_share_a_timer(db: TestDb) {
@@ -569,11 +635,18 @@ async fn concurrent_claimers_never_share_a_timer(db: TestDb) {
     let other = db.second_store().await;
     let mut claimers = Vec::new();
     for n in 0..8 {
-        let store = if n % 2 == 0 { db.store.clone() } else { other.clone() };
+        let store = if n % 2 == 0 {
+            db.store.clone()
+        } else {
+            other.clone()
+        };
         claimers.push(tokio::spawn(async move {
             let mut mine = Vec::new();
             loop {
-                let got = store.claim_timers(&format!("w{n}"), 7, 10_000, 60_000).await.unwrap();
+                let got = store
+                    .claim_timers(&format!("w{n}"), 7, 10_000, 60_000)
+                    .await
+                    .unwrap();
                 if got.is_empty() {
                     return mine;
                 }
@@ -601,13 +674,22 @@ async fn expired_timer_leases_are_reclaimable(db: TestDb) {
     s.commit(&batch).await.unwrap();
     assert_eq!(s.claim_timers("w1", 10, 999, 500).await.unwrap(), vec![]);
     let got = s.claim_timers("w1", 10, 1_000, 500).await.unwrap();
-    assert_eq!(got.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["soon"]);
+    assert_eq!(
+        got.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["soon"]
+    );
     assert_eq!(got[0].lease_until, Some(1_500));
     assert_eq!(s.claim_timers("w2", 10, 1_500, 500).await.unwrap(), vec![]);
     let again = s.claim_timers("w2", 10, 1_501, 500).await.unwrap();
-    assert_eq!(again.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["soon"]);
+    assert_eq!(
+        again.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["soon"]
+    );
     let both = s.claim_timers("w3", 1, 9_000, 500).await.unwrap();
-    assert_eq!(both.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(), ["soon"]);
+    assert_eq!(
+        both.iter().map(|t| t.id.as_str()).collect::<Vec<_>>(),
+        ["soon"]
+    );
 }
 
 async fn history_comes_back_in_seq_order(db: TestDb) {
@@ -628,7 +710,13 @@ async fn history_comes_back_in_seq_order(db: TestDb) {
     })
     .await
     .unwrap();
-    let got: Vec<i64> = s.history("i1").await.unwrap().iter().map(|h| h.seq).collect();
+    let got: Vec<i64> = s
+        .history("i1")
+        .await
+        .unwrap()
+        .iter()
+        .map(|h| h.seq)
+        .collect();
     assert_eq!(got, (1..=10).collect::<Vec<_>>());
     // A seq written twice is a conflict (the primary key).
     let dup = Batch {
@@ -679,7 +767,10 @@ async fn large_batches_are_chunked(db: TestDb) {
     };
     s.commit(&done).await.unwrap();
     assert_eq!(s.jobs_of("i0").await.unwrap(), vec![]);
-    assert_eq!(s.running_instance_ids().await.unwrap(), Vec::<String>::new());
+    assert_eq!(
+        s.running_instance_ids().await.unwrap(),
+        Vec::<String>::new()
+    );
     let by_status = s.count_instances_by_status().await.unwrap();
     assert_eq!(by_status, vec![("completed".to_owned(), 1_001)]);
 }
@@ -687,7 +778,11 @@ async fn large_batches_are_chunked(db: TestDb) {
 async fn lists_and_counts(db: TestDb) {
     let s = &db.store;
     let mut batch = Batch {
-        definitions: vec![definition("orders", 1), definition("orders", 2), definition("bills", 1)],
+        definitions: vec![
+            definition("orders", 1),
+            definition("orders", 2),
+            definition("bills", 1),
+        ],
         ..Batch::default()
     };
     for i in 0..10 {
@@ -703,14 +798,31 @@ async fn lists_and_counts(db: TestDb) {
     }
     s.commit(&batch).await.unwrap();
 
-    assert_eq!(s.latest_definition("orders").await.unwrap(), Some(definition("orders", 2)));
+    assert_eq!(
+        s.latest_definition("orders").await.unwrap(),
+        Some(definition("orders", 2))
+    );
     assert_eq!(s.latest_definition("none").await.unwrap(), None);
-    let by_hash = s.definition_by_hash("orders", "hash-orders-1").await.unwrap();
+    let by_hash = s
+        .definition_by_hash("orders", "hash-orders-1")
+        .await
+        .unwrap();
     assert_eq!(by_hash, Some(definition("orders", 1)));
-    assert_eq!(s.definition_by_hash("bills", "hash-orders-1").await.unwrap(), None);
+    assert_eq!(
+        s.definition_by_hash("bills", "hash-orders-1")
+            .await
+            .unwrap(),
+        None
+    );
     assert_eq!(s.next_version("orders").await.unwrap(), 3);
     assert_eq!(s.next_version("new").await.unwrap(), 1);
-    let listed: Vec<String> = s.list_definitions().await.unwrap().into_iter().map(|d| d.id).collect();
+    let listed: Vec<String> = s
+        .list_definitions()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.id)
+        .collect();
     assert_eq!(listed, ["bills:1", "orders:1", "orders:2"]);
     // Same key and version again: a conflict, not a second row.
     conflict(
@@ -722,16 +834,34 @@ async fn lists_and_counts(db: TestDb) {
     );
 
     let ids = |v: Vec<InstanceSummary>| v.into_iter().map(|i| i.id).collect::<Vec<_>>();
-    let all = s.list_instances(&InstanceFilter::default(), Page::default()).await.unwrap();
-    assert_eq!(ids(all), ["i9", "i8", "i7", "i6", "i5", "i4", "i3", "i2", "i1", "i0"]);
-    let page = Page { offset: 2, limit: 3 };
-    assert_eq!(ids(s.list_instances(&InstanceFilter::default(), page).await.unwrap()), ["i7", "i6", "i5"]);
+    let all = s
+        .list_instances(&InstanceFilter::default(), Page::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        ids(all),
+        ["i9", "i8", "i7", "i6", "i5", "i4", "i3", "i2", "i1", "i0"]
+    );
+    let page = Page {
+        offset: 2,
+        limit: 3,
+    };
+    assert_eq!(
+        ids(s
+            .list_instances(&InstanceFilter::default(), page)
+            .await
+            .unwrap()),
+        ["i7", "i6", "i5"]
+    );
     let orders = InstanceFilter {
         definition_key: Some("orders".into()),
         status: Some("running".into()),
         ..InstanceFilter::default()
     };
-    assert_eq!(ids(s.list_instances(&orders, Page::default()).await.unwrap()), ["i9", "i7", "i6", "i3", "i1"]);
+    assert_eq!(
+        ids(s.list_instances(&orders, Page::default()).await.unwrap()),
+        ["i9", "i7", "i6", "i3", "i1"]
+    );
     assert_eq!(s.count_instances(&orders).await.unwrap(), 5);
     let window = InstanceFilter {
         start_way: Some("schedule".into()),
@@ -739,7 +869,10 @@ async fn lists_and_counts(db: TestDb) {
         to: Some(50),
         ..InstanceFilter::default()
     };
-    assert_eq!(ids(s.list_instances(&window, Page::default()).await.unwrap()), ["i0"]);
+    assert_eq!(
+        ids(s.list_instances(&window, Page::default()).await.unwrap()),
+        ["i0"]
+    );
     assert_eq!(
         s.count_instances_by_status().await.unwrap(),
         vec![("failed".to_owned(), 3), ("running".to_owned(), 7)]
@@ -750,7 +883,12 @@ async fn lists_and_counts(db: TestDb) {
 
 #[tokio::test]
 async fn bad_urls_are_errors_not_panics() {
-    for url in ["mysql://root@localhost/x", "", "nonsense", "postgres://u:secret@[::1"] {
+    for url in [
+        "mysql://root@localhost/x",
+        "",
+        "nonsense",
+        "postgres://u:secret@[::1",
+    ] {
         match Store::connect(url).await {
             Err(Error::BadUrl { reason }) => assert!(!reason.contains("secret"), "{reason}"),
             other => panic!("{url:?}: expected BadUrl, got {other:?}"),

@@ -13,7 +13,11 @@ impl Run<'_> {
     pub(super) fn start_activity(&mut self, scope: ExecId, el: El) {
         match &self.m.element(el).looping {
             Some(Loop::Multi(_)) => self.start_multi(scope, el),
-            Some(Loop::Standard { condition, test_before: true, .. }) => {
+            Some(Loop::Standard {
+                condition,
+                test_before: true,
+                ..
+            }) => {
                 let go = match condition {
                     Some(c) => self.eval_bool(scope, c),
                     None => Ok(true),
@@ -29,7 +33,13 @@ impl Run<'_> {
                     }
                     Err(e) => {
                         let id = self.new_id();
-                        self.incident(scope, el, id, format!("loop condition: {e}"), RetryAs::Enter);
+                        self.incident(
+                            scope,
+                            el,
+                            id,
+                            format!("loop condition: {e}"),
+                            RetryAs::Enter,
+                        );
                     }
                 }
             }
@@ -55,7 +65,9 @@ impl Run<'_> {
             Kind::Task(t) | Kind::CallActivity(CallTarget::GlobalTask(t)) => match t {
                 TaskKind::Plain => None,
                 TaskKind::Send { message } if baton_model::job_kind(e).is_none() => {
-                    let name = message.map(|i| m.messages[i as usize].name.clone()).unwrap_or_default();
+                    let name = message
+                        .map(|i| m.messages[i as usize].name.clone())
+                        .unwrap_or_default();
                     let vars = self.visible_vars(parent);
                     self.out.actions.push(Action::SendMessage { name, vars });
                     None
@@ -84,10 +96,15 @@ impl Run<'_> {
             self.subscribe_boundaries(id, el);
         }
         match wait {
-            Wait::Job { attempt } => {
-                self.out.actions.push(Action::Dispatch { exec: id, element: el, attempt })
-            }
-            Wait::Task => self.out.actions.push(Action::CreateTask { exec: id, element: el }),
+            Wait::Job { attempt } => self.out.actions.push(Action::Dispatch {
+                exec: id,
+                element: el,
+                attempt,
+            }),
+            Wait::Task => self.out.actions.push(Action::CreateTask {
+                exec: id,
+                element: el,
+            }),
             Wait::Event => self.subscribe_receive(id, el),
             Wait::Scope => self.start_scope(id, None),
             Wait::Child => {
@@ -95,12 +112,24 @@ impl Run<'_> {
                     match self.render(id, t) {
                         Ok(process) => {
                             let mut vars = self.visible_vars(id);
-                            vars.insert("LWAMS_CALL_PROCESS_TASK_ID".into(), Value::from(e.id.clone()));
-                            self.out.actions.push(Action::StartChild { exec: id, element: el, process, vars });
+                            vars.insert(
+                                "LWAMS_CALL_PROCESS_TASK_ID".into(),
+                                Value::from(e.id.clone()),
+                            );
+                            self.out.actions.push(Action::StartChild {
+                                exec: id,
+                                element: el,
+                                process,
+                                vars,
+                            });
                         }
-                        Err(err) => {
-                            self.incident(parent, el, id, format!("calledElement: {err}"), RetryAs::Enter)
-                        }
+                        Err(err) => self.incident(
+                            parent,
+                            el,
+                            id,
+                            format!("calledElement: {err}"),
+                            RetryAs::Enter,
+                        ),
                     }
                 }
             }
@@ -135,7 +164,11 @@ impl Run<'_> {
         let e = self.m.element(el);
         let nested = self.st.compensable.iter().any(|c| c.scope == exec);
         if e.compensation_handler.is_some() || nested || has_compensation_event_sub(self.m, el) {
-            self.st.compensable.push(Compensable { scope: parent, activity: el, exec });
+            self.st.compensable.push(Compensable {
+                scope: parent,
+                activity: el,
+                exec,
+            });
         }
         if e.for_compensation {
             // A compensation handler has no outgoing flows; its parent waits for it.
@@ -149,7 +182,10 @@ impl Run<'_> {
             self.iteration_done(parent, el);
             return;
         }
-        if let Some(Loop::Standard { condition, maximum, .. }) = &e.looping {
+        if let Some(Loop::Standard {
+            condition, maximum, ..
+        }) = &e.looping
+        {
             let done = count + 1;
             let again = match (maximum, condition) {
                 (Some(max), _) if u64::from(done) >= *max => Ok(false),
@@ -164,7 +200,13 @@ impl Run<'_> {
                 Ok(false) => {}
                 Err(err) => {
                     let id = self.new_id();
-                    self.incident(parent, el, id, format!("loop condition: {err}"), RetryAs::Leave);
+                    self.incident(
+                        parent,
+                        el,
+                        id,
+                        format!("loop condition: {err}"),
+                        RetryAs::Leave,
+                    );
                     return;
                 }
             }
@@ -173,7 +215,9 @@ impl Run<'_> {
     }
 
     pub(super) fn store_output(&mut self, exec: ExecId, output: Option<Value>) {
-        let (Some(out), Some(el)) = (output, self.element_of(exec)) else { return };
+        let (Some(out), Some(el)) = (output, self.element_of(exec)) else {
+            return;
+        };
         let id = self.m.element(el).id.clone();
         self.st.outputs.insert(id, out);
     }
@@ -188,7 +232,13 @@ impl Run<'_> {
                     Wait::Job { attempt } => attempt,
                     _ => 0,
                 };
-                let retry = if attempt > 0 { RetryAs::Job { attempt: attempt + 1 } } else { RetryAs::Enter };
+                let retry = if attempt > 0 {
+                    RetryAs::Job {
+                        attempt: attempt + 1,
+                    }
+                } else {
+                    RetryAs::Enter
+                };
                 self.incident(parent, el, exec, message, retry);
             }
         }
@@ -197,7 +247,10 @@ impl Run<'_> {
     pub(super) fn retry(&mut self, exec: ExecId) -> Result<(), StepError> {
         let x = self.st.exec(exec).ok_or(StepError::NoExec(exec))?;
         let Wait::Incident { retry, .. } = x.wait.clone() else {
-            return Err(StepError::WrongState { exec, expected: "an operator (incident)" });
+            return Err(StepError::WrongState {
+                exec,
+                expected: "an operator (incident)",
+            });
         };
         let (el, parent) = (x.element, x.parent.unwrap_or(0));
         self.history(exec, el, HistoryKind::Retried);
@@ -206,7 +259,11 @@ impl Run<'_> {
                 if let Some(x) = self.st.exec_mut(exec) {
                     x.wait = Wait::Job { attempt };
                 }
-                self.out.actions.push(Action::Dispatch { exec, element: el, attempt });
+                self.out.actions.push(Action::Dispatch {
+                    exec,
+                    element: el,
+                    attempt,
+                });
             }
             RetryAs::Leave => {
                 self.remove_exec(exec);
@@ -226,7 +283,12 @@ impl Run<'_> {
         let (el, wait) = (x.element, x.wait.clone());
         match wait {
             Wait::Job { .. } | Wait::Task | Wait::Child | Wait::Event | Wait::Incident { .. } => {}
-            _ => return Err(StepError::WrongState { exec, expected: "work an operator can skip" }),
+            _ => {
+                return Err(StepError::WrongState {
+                    exec,
+                    expected: "work an operator can skip",
+                });
+            }
         }
         match wait {
             Wait::Job { .. } => self.out.actions.push(Action::CancelJob { exec }),
@@ -248,33 +310,67 @@ impl Run<'_> {
     }
 
     fn start_multi(&mut self, scope: ExecId, el: El) {
-        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else { return };
+        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else {
+            return;
+        };
         let body = self.new_id();
         let items = match &mi.collection {
             Some(c) => match self.eval(scope, c) {
                 Ok(Value::Array(a)) => Some(a),
                 Ok(Value::Null) => Some(Vec::new()),
                 Ok(other) => {
-                    let msg = format!("multi-instance collection `{}` is not a list: {other}", c.source());
+                    let msg = format!(
+                        "multi-instance collection `{}` is not a list: {other}",
+                        c.source()
+                    );
                     return self.incident(scope, el, body, msg, RetryAs::Enter);
                 }
-                Err(e) => return self.incident(scope, el, body, format!("multi-instance collection: {e}"), RetryAs::Enter),
+                Err(e) => {
+                    return self.incident(
+                        scope,
+                        el,
+                        body,
+                        format!("multi-instance collection: {e}"),
+                        RetryAs::Enter,
+                    );
+                }
             },
             None => None,
         };
         let total = match (&mi.cardinality, &items) {
-            (Some(c), _) => match self.eval(scope, c).map(|v| v.as_i64().or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))) {
+            (Some(c), _) => match self.eval(scope, c).map(|v| {
+                v.as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
+            }) {
                 Ok(Some(n)) if n >= 0 => n as u32,
                 Ok(_) => {
-                    let msg = format!("loopCardinality `{}` must evaluate to a non-negative integer", c.source());
+                    let msg = format!(
+                        "loopCardinality `{}` must evaluate to a non-negative integer",
+                        c.source()
+                    );
                     return self.incident(scope, el, body, msg, RetryAs::Enter);
                 }
-                Err(e) => return self.incident(scope, el, body, format!("loopCardinality: {e}"), RetryAs::Enter),
+                Err(e) => {
+                    return self.incident(
+                        scope,
+                        el,
+                        body,
+                        format!("loopCardinality: {e}"),
+                        RetryAs::Enter,
+                    );
+                }
             },
             (None, Some(items)) => items.len() as u32,
             (None, None) => 0,
         };
-        let state = MultiState { total, started: 0, completed: 0, active: 0, items, one_thrown: false };
+        let state = MultiState {
+            total,
+            started: 0,
+            completed: 0,
+            active: 0,
+            items,
+            one_thrown: false,
+        };
         self.push_exec(body, el, Some(scope), Wait::Multi(Box::new(state)));
         self.history(body, el, HistoryKind::Started);
         self.subscribe_boundaries(body, el);
@@ -289,24 +385,37 @@ impl Run<'_> {
     }
 
     fn start_iteration(&mut self, body: ExecId, el: El) {
-        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else { return };
-        let Some(Wait::Multi(s)) = self.st.exec_mut(body).map(|b| &mut b.wait) else { return };
+        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else {
+            return;
+        };
+        let Some(Wait::Multi(s)) = self.st.exec_mut(body).map(|b| &mut b.wait) else {
+            return;
+        };
         let index = s.started;
         s.started += 1;
         s.active += 1;
         let mut locals = Map::new();
         locals.insert("loopCounter".into(), index.into());
         if let Some(var) = &mi.element_variable {
-            let item = s.items.as_ref().and_then(|i| i.get(index as usize)).cloned().unwrap_or(Value::Null);
+            let item = s
+                .items
+                .as_ref()
+                .and_then(|i| i.get(index as usize))
+                .cloned()
+                .unwrap_or(Value::Null);
             locals.insert(var.clone(), item);
         }
         self.run_activity(body, el, Some(locals), 0, false);
     }
 
     fn iteration_done(&mut self, body: ExecId, el: El) {
-        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else { return };
+        let Some(Loop::Multi(mi)) = &self.m.element(el).looping else {
+            return;
+        };
         let (total, started, completed, active, one_thrown) = {
-            let Some(Wait::Multi(s)) = self.st.exec_mut(body).map(|b| &mut b.wait) else { return };
+            let Some(Wait::Multi(s)) = self.st.exec_mut(body).map(|b| &mut b.wait) else {
+                return;
+            };
             s.completed += 1;
             s.active -= 1;
             (s.total, s.started, s.completed, s.active, s.one_thrown)
@@ -329,7 +438,13 @@ impl Run<'_> {
                 Ok(b) => b,
                 Err(e) => {
                     let id = self.new_id();
-                    return self.incident(body, el, id, format!("completionCondition: {e}"), RetryAs::Leave);
+                    return self.incident(
+                        body,
+                        el,
+                        id,
+                        format!("completionCondition: {e}"),
+                        RetryAs::Leave,
+                    );
                 }
             },
             None => false,

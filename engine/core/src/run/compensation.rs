@@ -20,7 +20,13 @@ impl Run<'_> {
         then: AfterCompensation,
     ) -> bool {
         let picked = |c: &Compensable| c.scope == scope && activity.is_none_or(|a| c.activity == a);
-        let records: Vec<Compensable> = self.st.compensable.iter().filter(|c| picked(c)).cloned().collect();
+        let records: Vec<Compensable> = self
+            .st
+            .compensable
+            .iter()
+            .filter(|c| picked(c))
+            .cloned()
+            .collect();
         if records.is_empty() {
             return false;
         }
@@ -58,8 +64,13 @@ impl Run<'_> {
                 return;
             }
         }
-        let nested: Vec<Compensable> =
-            self.st.compensable.iter().filter(|c| c.scope == r.exec).cloned().collect();
+        let nested: Vec<Compensable> = self
+            .st
+            .compensable
+            .iter()
+            .filter(|c| c.scope == r.exec)
+            .cloned()
+            .collect();
         self.st.compensable.retain(|c| c.scope != r.exec);
         for n in nested.iter().rev() {
             self.run_compensation(parent, n);
@@ -69,7 +80,9 @@ impl Run<'_> {
     /// A handler finished: when none are left, the thrower goes on.
     pub(super) fn compensation_step_done(&mut self, cexec: ExecId) {
         let Some(x) = self.st.exec(cexec) else { return };
-        let Wait::Compensating { then } = x.wait.clone() else { return };
+        let Wait::Compensating { then } = x.wait.clone() else {
+            return;
+        };
         if self.st.execs.iter().any(|e| e.parent == Some(cexec)) {
             return;
         }

@@ -35,16 +35,38 @@ impl Run<'_> {
     /// A receive task waits for its message.
     pub(super) fn subscribe_receive(&mut self, owner: ExecId, el: El) {
         if let Kind::Task(TaskKind::Receive { message }) = &self.m.element(el).kind {
-            let name = message.map(|i| self.m.messages[i as usize].name.clone()).unwrap_or_default();
+            let name = message
+                .map(|i| self.m.messages[i as usize].name.clone())
+                .unwrap_or_default();
             let id = self.new_id();
-            self.st.subs.push(Sub { id, owner, element: el, trigger: 0, fired: false, due: None, cycle: None });
-            self.out.actions.push(Action::SubscribeMessage { sub: id, element: el, name });
+            self.st.subs.push(Sub {
+                id,
+                owner,
+                element: el,
+                trigger: 0,
+                fired: false,
+                due: None,
+                cycle: None,
+            });
+            self.out.actions.push(Action::SubscribeMessage {
+                sub: id,
+                element: el,
+                name,
+            });
         }
     }
 
     fn subscribe(&mut self, owner: ExecId, el: El, trigger: u16) {
         let t = self.triggers_of(el)[trigger as usize].clone();
-        let mut sub = Sub { id: 0, owner, element: el, trigger, fired: false, due: None, cycle: None };
+        let mut sub = Sub {
+            id: 0,
+            owner,
+            element: el,
+            trigger,
+            fired: false,
+            due: None,
+            cycle: None,
+        };
         let action = match &t {
             Trigger::Timer(timer) => match self.timer_due(owner, timer) {
                 Ok((due, cycle)) => {
@@ -55,7 +77,13 @@ impl Run<'_> {
                 Err(msg) => {
                     let id = self.new_id();
                     let scope = self.parent_of(owner).unwrap_or(owner);
-                    self.incident(scope, el, id, format!("timer: {msg}"), crate::state::RetryAs::Enter);
+                    self.incident(
+                        scope,
+                        el,
+                        id,
+                        format!("timer: {msg}"),
+                        crate::state::RetryAs::Enter,
+                    );
                     return;
                 }
             },
@@ -69,15 +97,27 @@ impl Run<'_> {
         match &t {
             Trigger::Timer(_) => {
                 let due = sub.due.unwrap_or(self.now);
-                self.out.actions.push(Action::SetTimer { sub: id, element: el, due });
+                self.out.actions.push(Action::SetTimer {
+                    sub: id,
+                    element: el,
+                    due,
+                });
             }
             Trigger::Message(_) => {
                 let name = action.unwrap_or_default();
-                self.out.actions.push(Action::SubscribeMessage { sub: id, element: el, name });
+                self.out.actions.push(Action::SubscribeMessage {
+                    sub: id,
+                    element: el,
+                    name,
+                });
             }
             Trigger::Signal(i) => {
                 let name = self.m.signals[*i as usize].name.clone();
-                self.out.actions.push(Action::SubscribeSignal { sub: id, element: el, name });
+                self.out.actions.push(Action::SubscribeSignal {
+                    sub: id,
+                    element: el,
+                    name,
+                });
             }
             _ => {}
         }
@@ -94,7 +134,11 @@ impl Run<'_> {
             Some(Trigger::Message(_) | Trigger::Signal(_)) => {
                 self.out.actions.push(Action::Unsubscribe { sub: s.id })
             }
-            None if matches!(self.m.element(s.element).kind, Kind::Task(TaskKind::Receive { .. })) => {
+            None if matches!(
+                self.m.element(s.element).kind,
+                Kind::Task(TaskKind::Receive { .. })
+            ) =>
+            {
                 self.out.actions.push(Action::Unsubscribe { sub: s.id })
             }
             _ => {}
@@ -106,8 +150,9 @@ impl Run<'_> {
         if !self.st.subs.iter().any(|s| s.owner == owner) {
             return;
         }
-        let (gone, kept): (Vec<Sub>, Vec<Sub>) =
-            std::mem::take(&mut self.st.subs).into_iter().partition(|s| s.owner == owner);
+        let (gone, kept): (Vec<Sub>, Vec<Sub>) = std::mem::take(&mut self.st.subs)
+            .into_iter()
+            .partition(|s| s.owner == owner);
         self.st.subs = kept;
         for s in &gone {
             self.unsubscribe_action(s);
@@ -140,15 +185,26 @@ impl Run<'_> {
             let due = s.due.unwrap_or(self.now) + c.every_ms;
             if let Some(x) = self.st.subs.iter_mut().find(|x| x.id == sub) {
                 x.due = Some(due);
-                x.cycle = Some(crate::state::Cycle { left: c.left.map(|l| l - 1), every_ms: c.every_ms });
+                x.cycle = Some(crate::state::Cycle {
+                    left: c.left.map(|l| l - 1),
+                    every_ms: c.every_ms,
+                });
             }
-            self.out.actions.push(Action::SetTimer { sub, element: s.element, due });
+            self.out.actions.push(Action::SetTimer {
+                sub,
+                element: s.element,
+                due,
+            });
         }
         self.fire(sub, Map::new(), repeat.is_some());
         Ok(())
     }
 
-    pub(super) fn message_received(&mut self, sub: SubId, vars: Map<String, Value>) -> Result<(), StepError> {
+    pub(super) fn message_received(
+        &mut self,
+        sub: SubId,
+        vars: Map<String, Value>,
+    ) -> Result<(), StepError> {
         self.st.sub(sub).ok_or(StepError::NoSub(sub))?;
         self.fire(sub, vars, false);
         Ok(())
@@ -185,8 +241,10 @@ impl Run<'_> {
             .subs
             .iter()
             .filter(|s| s.owner == body)
-            .filter(|s| matches!(self.triggers_of(s.element).get(s.trigger as usize),
-                Some(Trigger::Signal(i)) if self.m.signals[*i as usize].name == name))
+            .filter(|s| {
+                matches!(self.triggers_of(s.element).get(s.trigger as usize),
+                Some(Trigger::Signal(i)) if self.m.signals[*i as usize].name == name)
+            })
             .map(|s| s.id)
             .collect();
         for id in matching {
@@ -201,19 +259,32 @@ impl Run<'_> {
 
     /// A subscription's trigger happened. `keep` leaves a cycling timer subscribed.
     pub(super) fn fire(&mut self, sub: SubId, vars: Map<String, Value>, keep: bool) {
-        let Some(s) = self.st.sub(sub).cloned() else { return };
+        let Some(s) = self.st.sub(sub).cloned() else {
+            return;
+        };
         let el = s.element;
         let parallel = match &self.m.element(el).kind {
-            Kind::Boundary { parallel_multiple, .. }
-            | Kind::CatchEvent { parallel_multiple, .. }
-            | Kind::StartEvent { parallel_multiple, .. } => *parallel_multiple,
+            Kind::Boundary {
+                parallel_multiple, ..
+            }
+            | Kind::CatchEvent {
+                parallel_multiple, ..
+            }
+            | Kind::StartEvent {
+                parallel_multiple, ..
+            } => *parallel_multiple,
             _ => false,
         };
         if parallel && self.triggers_of(el).len() > 1 {
             if let Some(x) = self.st.subs.iter_mut().find(|x| x.id == sub) {
                 x.fired = true;
             }
-            let all = self.st.subs.iter().filter(|x| x.owner == s.owner && x.element == el).all(|x| x.fired);
+            let all = self
+                .st
+                .subs
+                .iter()
+                .filter(|x| x.owner == s.owner && x.element == el)
+                .all(|x| x.fired);
             if !all {
                 return;
             }
@@ -261,7 +332,9 @@ impl Run<'_> {
             }
             _ => {
                 // A target of an event-based gateway: the gateway's choice is made.
-                let Some(gw) = self.st.exec(owner).map(|g| g.element) else { return };
+                let Some(gw) = self.st.exec(owner).map(|g| g.element) else {
+                    return;
+                };
                 let scope = self.parent_of(owner).unwrap_or(0);
                 self.drop_subs_of(owner);
                 self.remove_exec(owner);
@@ -280,7 +353,13 @@ impl Run<'_> {
         }
     }
 
-    pub(super) fn start_event_sub(&mut self, scope: ExecId, es: El, start: El, vars: Map<String, Value>) -> ExecId {
+    pub(super) fn start_event_sub(
+        &mut self,
+        scope: ExecId,
+        es: El,
+        start: El,
+        vars: Map<String, Value>,
+    ) -> ExecId {
         let id = self.new_id();
         self.push_exec(id, es, Some(scope), Wait::Scope);
         if !vars.is_empty()
@@ -307,10 +386,16 @@ impl Run<'_> {
         }
         self.vars_changed = false;
         let mut fire = Vec::new();
-        let subs: Vec<(SubId, ExecId, El, u16, bool)> =
-            self.st.subs.iter().map(|s| (s.id, s.owner, s.element, s.trigger, s.fired)).collect();
+        let subs: Vec<(SubId, ExecId, El, u16, bool)> = self
+            .st
+            .subs
+            .iter()
+            .map(|s| (s.id, s.owner, s.element, s.trigger, s.fired))
+            .collect();
         for (id, owner, el, trigger, was) in subs {
-            let Some(Trigger::Conditional(c)) = self.triggers_of(el).get(trigger as usize) else { continue };
+            let Some(Trigger::Conditional(c)) = self.triggers_of(el).get(trigger as usize) else {
+                continue;
+            };
             let c = c.clone();
             let now = self.eval_bool(owner, &c).unwrap_or(false);
             if let Some(x) = self.st.subs.iter_mut().find(|x| x.id == id) {
@@ -334,5 +419,8 @@ impl Run<'_> {
 
 /// Non-interrupting message, signal and conditional events may fire again.
 fn is_repeatable(t: Option<&Trigger>) -> bool {
-    matches!(t, Some(Trigger::Message(_) | Trigger::Signal(_) | Trigger::Conditional(_)))
+    matches!(
+        t,
+        Some(Trigger::Message(_) | Trigger::Signal(_) | Trigger::Conditional(_))
+    )
 }

@@ -20,13 +20,23 @@ impl Run<'_> {
             self.enter(scope, el);
             return;
         }
-        let slots = if matches!(e.kind, Kind::Gateway(_)) { e.incoming.len() } else { 1 };
+        let slots = if matches!(e.kind, Kind::Gateway(_)) {
+            e.incoming.len()
+        } else {
+            1
+        };
         let slot = if slots == 1 {
             0
         } else {
-            via.and_then(|f| e.incoming.iter().position(|x| *x == f)).unwrap_or(0)
+            via.and_then(|f| e.incoming.iter().position(|x| *x == f))
+                .unwrap_or(0)
         };
-        let j = match self.st.joins.iter().position(|j| j.scope == scope && j.element == el) {
+        let j = match self
+            .st
+            .joins
+            .iter()
+            .position(|j| j.scope == scope && j.element == el)
+        {
             Some(j) => j,
             None => {
                 self.st.joins.push(Join {
@@ -87,8 +97,12 @@ impl Run<'_> {
         let m = self.m;
         let e = m.element(el);
         match &e.kind {
-            Kind::StartEvent { .. } | Kind::Gateway(
-                Gateway::Exclusive | Gateway::Parallel | Gateway::Inclusive | Gateway::Complex { .. },
+            Kind::StartEvent { .. }
+            | Kind::Gateway(
+                Gateway::Exclusive
+                | Gateway::Parallel
+                | Gateway::Inclusive
+                | Gateway::Complex { .. },
             ) => {
                 let id = self.new_id();
                 self.history(id, el, HistoryKind::Passed);
@@ -148,7 +162,9 @@ impl Run<'_> {
         let e = m.element(el);
         let chosen: Result<Vec<Fl>, String> = match &e.kind {
             Kind::Gateway(Gateway::Exclusive) => self.exclusive(scope, el),
-            Kind::Gateway(Gateway::Inclusive | Gateway::Complex { .. }) => self.inclusive(scope, el, true),
+            Kind::Gateway(Gateway::Inclusive | Gateway::Complex { .. }) => {
+                self.inclusive(scope, el, true)
+            }
             Kind::Gateway(_) => Ok(e.outgoing.clone()),
             _ => self.inclusive(scope, el, false),
         };
@@ -157,10 +173,18 @@ impl Run<'_> {
                 if flows.is_empty() {
                     self.queue.push_back(Op::CheckScope(scope));
                 }
-                let n = if matches!(e.kind, Kind::Gateway(_)) { 1 } else { e.completion_quantity };
+                let n = if matches!(e.kind, Kind::Gateway(_)) {
+                    1
+                } else {
+                    e.completion_quantity
+                };
                 for f in flows {
                     for _ in 0..n {
-                        self.queue.push_back(Op::Arrive { scope, el: m.flow(f).target, via: Some(f) });
+                        self.queue.push_back(Op::Arrive {
+                            scope,
+                            el: m.flow(f).target,
+                            via: Some(f),
+                        });
                     }
                 }
             }
@@ -176,9 +200,9 @@ impl Run<'_> {
             }
             let take = match &self.m.flow(f).condition {
                 None => true,
-                Some(c) => self.eval_bool(scope, c).map_err(|err| {
-                    format!("condition of flow `{}`: {err}", self.m.flow(f).id)
-                })?,
+                Some(c) => self
+                    .eval_bool(scope, c)
+                    .map_err(|err| format!("condition of flow `{}`: {err}", self.m.flow(f).id))?,
             };
             if take {
                 return Ok(vec![f]);
@@ -205,9 +229,9 @@ impl Run<'_> {
             }
             let take = match &self.m.flow(f).condition {
                 None => true,
-                Some(c) => self.eval_bool(scope, c).map_err(|err| {
-                    format!("condition of flow `{}`: {err}", self.m.flow(f).id)
-                })?,
+                Some(c) => self
+                    .eval_bool(scope, c)
+                    .map_err(|err| format!("condition of flow `{}`: {err}", self.m.flow(f).id))?,
             };
             if take {
                 out.push(f);
@@ -227,15 +251,35 @@ impl Run<'_> {
     }
 
     /// Put a stuck token in front of an operator.
-    pub(super) fn incident(&mut self, scope: ExecId, el: El, id: ExecId, message: String, retry: RetryAs) {
+    pub(super) fn incident(
+        &mut self,
+        scope: ExecId,
+        el: El,
+        id: ExecId,
+        message: String,
+        retry: RetryAs,
+    ) {
         if self.st.exec(id).is_none() {
             self.push_exec(id, el, Some(scope), Wait::Scope);
         }
         if let Some(x) = self.st.exec_mut(id) {
-            x.wait = Wait::Incident { message: message.clone(), retry };
+            x.wait = Wait::Incident {
+                message: message.clone(),
+                retry,
+            };
         }
-        self.history(id, el, HistoryKind::Failed { message: message.clone() });
-        self.out.actions.push(crate::protocol::Action::Incident { exec: id, element: el, message });
+        self.history(
+            id,
+            el,
+            HistoryKind::Failed {
+                message: message.clone(),
+            },
+        );
+        self.out.actions.push(crate::protocol::Action::Incident {
+            exec: id,
+            element: el,
+            message,
+        });
     }
 
     /// Decide inclusive and complex joins once nothing is in flight. Returns
@@ -247,7 +291,10 @@ impl Run<'_> {
             let j = &self.st.joins[i];
             let (scope, el) = (j.scope, j.element);
             let is_incl = matches!(self.m.element(el).kind, Kind::Gateway(Gateway::Inclusive));
-            let is_complex = matches!(self.m.element(el).kind, Kind::Gateway(Gateway::Complex { .. }));
+            let is_complex = matches!(
+                self.m.element(el).kind,
+                Kind::Gateway(Gateway::Complex { .. })
+            );
             if !(is_incl || is_complex) || j.counts.iter().all(|c| *c == 0) {
                 i += 1;
                 continue;
@@ -292,7 +339,10 @@ impl Run<'_> {
     /// `None`: no condition (behave as an inclusive join).
     fn complex_activation(&mut self, i: usize) -> Option<bool> {
         let j = &self.st.joins[i];
-        let Kind::Gateway(Gateway::Complex { activation: Some(cond) }) = &self.m.element(j.element).kind else {
+        let Kind::Gateway(Gateway::Complex {
+            activation: Some(cond),
+        }) = &self.m.element(j.element).kind
+        else {
             return None;
         };
         let count = j.counts.iter().filter(|c| **c > 0).count();
@@ -311,12 +361,20 @@ impl Run<'_> {
             if j.counts[k] > 0 {
                 continue;
             }
-            let Some(up) = self.m.upstream.get(&f) else { continue };
-            let blocked = self.st.execs.iter().any(|x| {
-                x.parent == Some(j.scope) && up.contains(x.element)
-            }) || self.st.joins.iter().enumerate().any(|(o, other)| {
-                o != i && other.scope == j.scope && other.counts.iter().any(|c| *c > 0) && up.contains(other.element)
-            });
+            let Some(up) = self.m.upstream.get(&f) else {
+                continue;
+            };
+            let blocked = self
+                .st
+                .execs
+                .iter()
+                .any(|x| x.parent == Some(j.scope) && up.contains(x.element))
+                || self.st.joins.iter().enumerate().any(|(o, other)| {
+                    o != i
+                        && other.scope == j.scope
+                        && other.counts.iter().any(|c| *c > 0)
+                        && up.contains(other.element)
+                });
             if blocked {
                 return false;
             }

@@ -28,7 +28,11 @@ const MAX_OPS: usize = 1_000_000;
 #[derive(Debug, Clone)]
 pub(crate) enum Op {
     /// A token arrives at `el` inside scope instance `scope`.
-    Arrive { scope: ExecId, el: El, via: Option<Fl> },
+    Arrive {
+        scope: ExecId,
+        el: El,
+        via: Option<Fl>,
+    },
     /// Check whether a scope instance has finished.
     CheckScope(ExecId),
     /// A signal thrown inside this instance reaches its subscriptions. Queued
@@ -199,7 +203,11 @@ impl Run<'_> {
     }
 
     pub fn root(&self) -> Option<ExecId> {
-        self.st.execs.first().filter(|e| e.parent.is_none()).map(|e| e.id)
+        self.st
+            .execs
+            .first()
+            .filter(|e| e.parent.is_none())
+            .map(|e| e.id)
     }
 
     pub fn new_id(&mut self) -> u32 {
@@ -210,7 +218,14 @@ impl Run<'_> {
 
     /// Create a live execution (ids only grow, so pushing keeps `execs` sorted).
     pub fn push_exec(&mut self, id: ExecId, element: El, parent: Option<ExecId>, wait: Wait) {
-        self.st.execs.push(Exec { id, element, parent, wait, vars: None, count: 0 });
+        self.st.execs.push(Exec {
+            id,
+            element,
+            parent,
+            wait,
+            vars: None,
+            count: 0,
+        });
     }
 
     pub fn remove_exec(&mut self, id: ExecId) -> Option<Exec> {
@@ -219,7 +234,12 @@ impl Run<'_> {
     }
 
     pub fn history(&mut self, exec: ExecId, element: El, kind: HistoryKind) {
-        self.out.history.push(HistoryEvent { exec, element, kind, at: self.now });
+        self.out.history.push(HistoryEvent {
+            exec,
+            element,
+            kind,
+            at: self.now,
+        });
     }
 
     pub fn parent_of(&self, exec: ExecId) -> Option<ExecId> {
@@ -231,6 +251,11 @@ impl Run<'_> {
     }
 
     pub fn children_of(&self, exec: ExecId) -> Vec<ExecId> {
-        self.st.execs.iter().filter(|e| e.parent == Some(exec)).map(|e| e.id).collect()
+        self.st
+            .execs
+            .iter()
+            .filter(|e| e.parent == Some(exec))
+            .map(|e| e.id)
+            .collect()
     }
 }

@@ -9,7 +9,11 @@ use crate::protocol::{Action, HistoryKind, StepError};
 use crate::state::{ExecId, Status, Wait};
 
 impl Run<'_> {
-    pub(super) fn start(&mut self, vars: Map<String, Value>, start: Option<El>) -> Result<(), StepError> {
+    pub(super) fn start(
+        &mut self,
+        vars: Map<String, Value>,
+        start: Option<El>,
+    ) -> Result<(), StepError> {
         if !self.st.execs.is_empty() || self.st.next_id != 1 {
             return Err(StepError::AlreadyStarted);
         }
@@ -43,32 +47,57 @@ impl Run<'_> {
         let el = self.element_of(scope).expect("scope exists");
         let e = self.m.element(el);
         for &es in &e.event_subprocesses {
-            if let Some(&s) = self.m.element(es).children.iter().find(|c| {
-                matches!(self.m.element(**c).kind, Kind::StartEvent { .. })
-            }) {
+            if let Some(&s) = self
+                .m
+                .element(es)
+                .children
+                .iter()
+                .find(|c| matches!(self.m.element(**c).kind, Kind::StartEvent { .. }))
+            {
                 self.subscribe_all(scope, s);
             }
         }
         if let Some(s) = start {
-            self.queue.push_back(Op::Arrive { scope, el: s, via: None });
+            self.queue.push_back(Op::Arrive {
+                scope,
+                el: s,
+                via: None,
+            });
             return;
         }
         let m = self.m;
         let mut started = false;
         for &c in &e.children {
-            if matches!(&m.element(c).kind, Kind::StartEvent { triggers, .. } if triggers.is_empty()) {
-                self.queue.push_back(Op::Arrive { scope, el: c, via: None });
+            if matches!(&m.element(c).kind, Kind::StartEvent { triggers, .. } if triggers.is_empty())
+            {
+                self.queue.push_back(Op::Arrive {
+                    scope,
+                    el: c,
+                    via: None,
+                });
                 started = true;
             }
         }
         if started {
             return;
         }
-        if let Kind::SubProcess { ad_hoc: Some(ah), .. } = &e.kind {
+        if let Kind::SubProcess {
+            ad_hoc: Some(ah), ..
+        } = &e.kind
+        {
             let sequential = ah.sequential;
-            let firsts: Vec<El> = e.children.iter().copied().filter(|c| ad_hoc_member(m, *c)).collect();
+            let firsts: Vec<El> = e
+                .children
+                .iter()
+                .copied()
+                .filter(|c| ad_hoc_member(m, *c))
+                .collect();
             for c in firsts.iter().take(if sequential { 1 } else { usize::MAX }) {
-                self.queue.push_back(Op::Arrive { scope, el: *c, via: None });
+                self.queue.push_back(Op::Arrive {
+                    scope,
+                    el: *c,
+                    via: None,
+                });
             }
             if let Some(x) = self.st.exec_mut(scope) {
                 x.count = if sequential { 1 } else { firsts.len() as u32 };
@@ -78,7 +107,11 @@ impl Run<'_> {
         }
         for &c in &e.children {
             if implicit_start(m, c) {
-                self.queue.push_back(Op::Arrive { scope, el: c, via: None });
+                self.queue.push_back(Op::Arrive {
+                    scope,
+                    el: c,
+                    via: None,
+                });
             }
         }
         self.queue.push_back(Op::CheckScope(scope));
@@ -95,22 +128,38 @@ impl Run<'_> {
             return;
         }
         let busy = self.st.execs.iter().any(|e| e.parent == Some(scope))
-            || self.st.joins.iter().any(|j| j.scope == scope && j.counts.iter().any(|c| *c > 0));
+            || self
+                .st
+                .joins
+                .iter()
+                .any(|j| j.scope == scope && j.counts.iter().any(|c| *c > 0));
         if busy {
             return;
         }
         let el = x.element;
-        if let Kind::SubProcess { ad_hoc: Some(ah), .. } = &self.m.element(el).kind
+        if let Kind::SubProcess {
+            ad_hoc: Some(ah), ..
+        } = &self.m.element(el).kind
             && ah.sequential
         {
-            let members: Vec<El> = self.m.element(el).children.iter().copied()
-                .filter(|c| ad_hoc_member(self.m, *c)).collect();
+            let members: Vec<El> = self
+                .m
+                .element(el)
+                .children
+                .iter()
+                .copied()
+                .filter(|c| ad_hoc_member(self.m, *c))
+                .collect();
             let next = x.count as usize;
             if let Some(&c) = members.get(next) {
                 if let Some(x) = self.st.exec_mut(scope) {
                     x.count += 1;
                 }
-                self.queue.push_back(Op::Arrive { scope, el: c, via: None });
+                self.queue.push_back(Op::Arrive {
+                    scope,
+                    el: c,
+                    via: None,
+                });
                 return;
             }
         }
@@ -126,11 +175,21 @@ impl Run<'_> {
             None => {
                 self.history(scope, el, HistoryKind::Completed);
                 self.remove_exec(scope);
-                let status = if self.st.status == Status::Running { Status::Completed } else { self.st.status };
+                let status = if self.st.status == Status::Running {
+                    Status::Completed
+                } else {
+                    self.st.status
+                };
                 self.finish_instance(status);
             }
             Some(p) => {
-                if matches!(self.m.element(el).kind, Kind::SubProcess { triggered_by_event: true, .. }) {
+                if matches!(
+                    self.m.element(el).kind,
+                    Kind::SubProcess {
+                        triggered_by_event: true,
+                        ..
+                    }
+                ) {
                     self.history(scope, el, HistoryKind::Completed);
                     self.remove_exec(scope);
                     self.queue.push_back(Op::CheckScope(p));
@@ -149,7 +208,9 @@ impl Run<'_> {
         self.drop_subs_of(exec);
         self.st.joins.retain(|j| j.scope != exec);
         self.st.compensable.retain(|c| c.scope != exec);
-        let Some(x) = self.remove_exec(exec) else { return };
+        let Some(x) = self.remove_exec(exec) else {
+            return;
+        };
         match x.wait {
             Wait::Job { .. } => self.out.actions.push(Action::CancelJob { exec }),
             Wait::Task => self.out.actions.push(Action::CancelTask { exec }),
@@ -170,12 +231,18 @@ impl Run<'_> {
     /// End the whole instance now, cancelling whatever still runs.
     pub(super) fn end_instance(&mut self, status: Status) {
         if let Some(root) = self.root() {
-            let el = self.st.exec(root).map(|e| e.element).unwrap_or(self.st.process);
+            let el = self
+                .st
+                .exec(root)
+                .map(|e| e.element)
+                .unwrap_or(self.st.process);
             self.cancel_children(root);
             self.drop_subs_of(root);
             self.remove_exec(root);
             let kind = if status == Status::Failed {
-                HistoryKind::Failed { message: self.st.error.clone().unwrap_or_default() }
+                HistoryKind::Failed {
+                    message: self.st.error.clone().unwrap_or_default(),
+                }
             } else {
                 HistoryKind::Terminated
             };

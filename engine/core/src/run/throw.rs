@@ -28,7 +28,14 @@ enum Thrown<'a> {
 impl Run<'_> {
     /// Carry out one result of a throw or end event in `scope`. Returns
     /// whether the token continues (for intermediate throw events).
-    pub(super) fn throw_result(&mut self, scope: ExecId, el: El, id: ExecId, r: &Throw, end: bool) -> bool {
+    pub(super) fn throw_result(
+        &mut self,
+        scope: ExecId,
+        el: El,
+        id: ExecId,
+        r: &Throw,
+        end: bool,
+    ) -> bool {
         let m = self.m;
         match r {
             Throw::Terminate => {
@@ -50,9 +57,14 @@ impl Run<'_> {
                 !interrupted
             }
             Throw::Signal(s) => {
-                let name = s.map(|i| m.signals[i as usize].name.clone()).unwrap_or_default();
+                let name = s
+                    .map(|i| m.signals[i as usize].name.clone())
+                    .unwrap_or_default();
                 let vars = self.visible_vars(scope);
-                self.out.actions.push(Action::ThrowSignal { name: name.clone(), vars: vars.clone() });
+                self.out.actions.push(Action::ThrowSignal {
+                    name: name.clone(),
+                    vars: vars.clone(),
+                });
                 self.queue.push_back(Op::Signal(Box::new((name, vars))));
                 if end {
                     self.queue.push_back(Op::CheckScope(scope));
@@ -60,7 +72,9 @@ impl Run<'_> {
                 true
             }
             Throw::Message(msg) => {
-                let name = msg.map(|i| m.messages[i as usize].name.clone()).unwrap_or_default();
+                let name = msg
+                    .map(|i| m.messages[i as usize].name.clone())
+                    .unwrap_or_default();
                 let vars = self.visible_vars(scope);
                 self.out.actions.push(Action::SendMessage { name, vars });
                 if end {
@@ -76,12 +90,20 @@ impl Run<'_> {
                     })
                 });
                 if let Some(t) = target {
-                    self.queue.push_back(Op::Arrive { scope, el: t, via: None });
+                    self.queue.push_back(Op::Arrive {
+                        scope,
+                        el: t,
+                        via: None,
+                    });
                 }
                 false
             }
             Throw::Compensation { activity, wait } => {
-                let then = if end { AfterCompensation::End } else { AfterCompensation::Continue };
+                let then = if end {
+                    AfterCompensation::End
+                } else {
+                    AfterCompensation::Continue
+                };
                 let waiting = self.compensate(scope, el, id, *activity, then);
                 if !waiting && end {
                     self.queue.push_back(Op::CheckScope(scope));
@@ -110,9 +132,22 @@ impl Run<'_> {
     /// Propagate a BPMN error from `from` outwards to the nearest error
     /// boundary event or error event sub-process. `from_activity`: `from` is
     /// the failing activity itself (its own boundaries come first).
-    pub(crate) fn throw_error(&mut self, from: ExecId, code: Option<&str>, message: &str, from_activity: bool) {
+    pub(crate) fn throw_error(
+        &mut self,
+        from: ExecId,
+        code: Option<&str>,
+        message: &str,
+        from_activity: bool,
+    ) {
         let el = self.element_of(from).unwrap_or(self.st.process);
-        self.history(from, el, HistoryKind::Thrown { what: format!("error {}", code.unwrap_or("(any)")), caught: true });
+        self.history(
+            from,
+            el,
+            HistoryKind::Thrown {
+                what: format!("error {}", code.unwrap_or("(any)")),
+                caught: true,
+            },
+        );
         if self.propagate(from, Thrown::Error(code), from_activity) != Caught::No {
             return;
         }
@@ -133,7 +168,14 @@ impl Run<'_> {
         let el = self.element_of(from).unwrap_or(self.st.process);
         let caught = self.propagate(from, Thrown::Escalation(code), false);
         let what = format!("escalation {}", code.unwrap_or("(any)"));
-        self.history(from, el, HistoryKind::Thrown { what, caught: caught != Caught::No });
+        self.history(
+            from,
+            el,
+            HistoryKind::Thrown {
+                what,
+                caught: caught != Caught::No,
+            },
+        );
         caught == Caught::Interrupting
     }
 
@@ -144,7 +186,9 @@ impl Run<'_> {
         let mut cur = Some(from);
         let mut check_event_subs = !from_activity;
         while let Some(x) = cur {
-            let Some(exec) = self.st.exec(x) else { return Caught::No };
+            let Some(exec) = self.st.exec(x) else {
+                return Caught::No;
+            };
             let (el, parent) = (exec.element, exec.parent);
             let is_scope = matches!(exec.wait, Wait::Scope) && self.m.element(el).is_scope();
             if check_event_subs && is_scope {
@@ -173,14 +217,25 @@ impl Run<'_> {
         let m = self.m;
         for &es in &m.element(el).event_subprocesses {
             for &s in &m.element(es).children {
-                let Kind::StartEvent { triggers, interrupting, .. } = &m.element(s).kind else { continue };
+                let Kind::StartEvent {
+                    triggers,
+                    interrupting,
+                    ..
+                } = &m.element(s).kind
+                else {
+                    continue;
+                };
                 if triggers.iter().any(|t| self.matches(t, what)) {
                     if *interrupting {
                         self.cancel_children(scope);
                         self.drop_subs_of(scope);
                     }
                     let _ = self.start_event_sub(scope, es, s, serde_json::Map::new());
-                    return if *interrupting { Caught::Interrupting } else { Caught::Alongside };
+                    return if *interrupting {
+                        Caught::Interrupting
+                    } else {
+                        Caught::Alongside
+                    };
                 }
             }
         }
@@ -190,7 +245,14 @@ impl Run<'_> {
     fn catch_on_boundary(&mut self, exec: ExecId, el: El, what: Thrown<'_>) -> Caught {
         let m = self.m;
         for &b in &m.element(el).boundaries {
-            let Kind::Boundary { triggers, interrupting, .. } = &m.element(b).kind else { continue };
+            let Kind::Boundary {
+                triggers,
+                interrupting,
+                ..
+            } = &m.element(b).kind
+            else {
+                continue;
+            };
             if triggers.iter().any(|t| self.matches(t, what)) {
                 let parent = self.parent_of(exec).unwrap_or(0);
                 if *interrupting {
@@ -199,7 +261,11 @@ impl Run<'_> {
                 let id = self.new_id();
                 self.history(id, b, HistoryKind::Passed);
                 self.leave(parent, b, id);
-                return if *interrupting { Caught::Interrupting } else { Caught::Alongside };
+                return if *interrupting {
+                    Caught::Interrupting
+                } else {
+                    Caught::Alongside
+                };
             }
         }
         Caught::No
@@ -225,7 +291,13 @@ impl Run<'_> {
     /// A cancel end event inside a transaction: compensate what the
     /// transaction did, then leave through its cancel boundary event.
     fn cancel_transaction(&mut self, scope: ExecId, el: El, id: ExecId) {
-        let waiting = self.compensate(scope, el, id, None, AfterCompensation::CancelTransaction(scope));
+        let waiting = self.compensate(
+            scope,
+            el,
+            id,
+            None,
+            AfterCompensation::CancelTransaction(scope),
+        );
         if !waiting {
             self.after_cancel(scope);
         }

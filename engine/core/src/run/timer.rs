@@ -10,7 +10,11 @@ use crate::state::{Cycle, ExecId};
 
 impl Run<'_> {
     /// When a timer subscribed now first fires, and how it repeats.
-    pub(super) fn timer_due(&self, exec: ExecId, t: &Timer) -> Result<(i64, Option<Cycle>), String> {
+    pub(super) fn timer_due(
+        &self,
+        exec: ExecId,
+        t: &Timer,
+    ) -> Result<(i64, Option<Cycle>), String> {
         let (tpl, kind) = match t {
             Timer::Date(x) => (x, 0),
             Timer::Duration(x) => (x, 1),
@@ -31,12 +35,18 @@ pub fn parse_date(s: &str) -> Result<i64, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
         return Ok(d.timestamp_millis());
     }
-    for f in ["%Y-%m-%dT%H:%M:%S%.f", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M:%S"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M:%S",
+    ] {
         if let Ok(d) = NaiveDateTime::parse_from_str(s, f) {
             return Ok(d.and_utc().timestamp_millis());
         }
     }
-    Err(format!("`{s}` is not an ISO 8601 date-time (e.g. 2026-11-21T10:00:00Z)"))
+    Err(format!(
+        "`{s}` is not an ISO 8601 date-time (e.g. 2026-11-21T10:00:00Z)"
+    ))
 }
 
 /// `from` plus an ISO 8601 duration (`P1Y2M3DT4H5M6.5S`, `P2W`), with
@@ -79,7 +89,9 @@ pub fn add_duration(from: i64, s: &str) -> Result<i64, String> {
     if !ms.is_finite() || ms > 1e15 {
         return Err(bad());
     }
-    let at = at.checked_add_signed(TimeDelta::milliseconds(ms.round() as i64)).ok_or_else(bad)?;
+    let at = at
+        .checked_add_signed(TimeDelta::milliseconds(ms.round() as i64))
+        .ok_or_else(bad)?;
     Ok(at.timestamp_millis())
 }
 
@@ -101,10 +113,13 @@ fn fields(s: &str) -> Option<Vec<(f64, char)>> {
 
 /// `R[n]/duration`, `R[n]/start/duration` or `R[n]/duration/end`.
 pub fn parse_cycle(now: i64, s: &str) -> Result<(i64, Option<Cycle>), String> {
-    let bad = |why: &str| format!("`{s}` is not an ISO 8601 repeating interval ({why}; e.g. R3/PT10S)");
+    let bad =
+        |why: &str| format!("`{s}` is not an ISO 8601 repeating interval ({why}; e.g. R3/PT10S)");
     let mut parts = s.split('/');
     let r = parts.next().unwrap_or_default();
-    let reps = r.strip_prefix('R').ok_or_else(|| bad("it must start with R"))?;
+    let reps = r
+        .strip_prefix('R')
+        .ok_or_else(|| bad("it must start with R"))?;
     let reps: Option<u32> = if reps.is_empty() {
         None
     } else {
@@ -131,7 +146,13 @@ pub fn parse_cycle(now: i64, s: &str) -> Result<(i64, Option<Cycle>), String> {
         let behind = (now - due) / every + 1;
         due += behind * every;
     }
-    Ok((due, Some(Cycle { left: reps.map(|r| r - 1), every_ms: every })))
+    Ok((
+        due,
+        Some(Cycle {
+            left: reps.map(|r| r - 1),
+            every_ms: every,
+        }),
+    ))
 }
 
 #[cfg(test)]
@@ -144,9 +165,21 @@ mod tests {
         assert_eq!(add_duration(t0, "PT10S").unwrap() - t0, 10_000);
         assert_eq!(add_duration(t0, "PT1.5S").unwrap() - t0, 1_500);
         assert_eq!(add_duration(t0, "P1DT1H").unwrap() - t0, 25 * 3_600_000);
-        assert_eq!(add_duration(t0, "P1M").unwrap(), parse_date("2026-02-28T00:00:00Z").unwrap());
+        assert_eq!(
+            add_duration(t0, "P1M").unwrap(),
+            parse_date("2026-02-28T00:00:00Z").unwrap()
+        );
         assert_eq!(add_duration(t0, "P2W").unwrap() - t0, 14 * 86_400_000);
-        for bad in ["", "P", "PT", "10S", "P1X", "PT1D", "P1.5D", "PT99999999999999999999H"] {
+        for bad in [
+            "",
+            "P",
+            "PT",
+            "10S",
+            "P1X",
+            "PT1D",
+            "P1.5D",
+            "PT99999999999999999999H",
+        ] {
             assert!(add_duration(t0, bad).is_err(), "{bad}");
         }
         assert_eq!(parse_date("2026-01-31T08:00:00+08:00").unwrap(), t0);
@@ -156,7 +189,16 @@ mod tests {
     #[test]
     fn cycles() {
         let (due, c) = parse_cycle(0, "R4/PT1S").unwrap();
-        assert_eq!((due, c), (1000, Some(Cycle { left: Some(3), every_ms: 1000 })));
+        assert_eq!(
+            (due, c),
+            (
+                1000,
+                Some(Cycle {
+                    left: Some(3),
+                    every_ms: 1000
+                })
+            )
+        );
         let (_, c) = parse_cycle(0, "R/PT1M").unwrap();
         assert_eq!(c.unwrap().left, None);
         let (due, _) = parse_cycle(10_500, "R/1970-01-01T00:00:00Z/PT1S").unwrap();

@@ -53,7 +53,11 @@ impl Scope for ExecScope<'_> {
 
 impl Run<'_> {
     fn scope_of(&self, exec: ExecId) -> ExecScope<'_> {
-        ExecScope { st: self.st, exec, extra: None }
+        ExecScope {
+            st: self.st,
+            exec,
+            extra: None,
+        }
     }
 
     pub(super) fn eval(&self, exec: ExecId, e: &Expr) -> Result<Value, EvalError> {
@@ -70,7 +74,11 @@ impl Run<'_> {
         e: &Expr,
         extra: &Map<String, Value>,
     ) -> Result<bool, EvalError> {
-        e.eval_bool(&ExecScope { st: self.st, exec, extra: Some(extra) })
+        e.eval_bool(&ExecScope {
+            st: self.st,
+            exec,
+            extra: Some(extra),
+        })
     }
 
     pub(super) fn render(&self, exec: ExecId, t: &Template) -> Result<String, EvalError> {

@@ -323,7 +323,7 @@ impl<'a> Compiler<'a> {
                 c.err("XSD", x, format!("sequence flow has no {attr}"));
                 return None;
             };
-            match c.model.by_id(r) {
+            match c.element_ref(x, r) {
                 Some(e) if c.model.element(e).parent.is_some() => Some(e),
                 _ => {
                     c.err(

@@ -1,6 +1,8 @@
 //! Data rules: collection flags, data object naming, data associations and
 //! input/output sets (EXT.020, 076–077, 080, 082–093).
 
+use std::collections::HashSet;
+
 use super::index::{Doc, ItemRef, Sink, local};
 
 pub(super) fn check(s: &mut Sink) {
@@ -60,7 +62,7 @@ pub(super) fn check(s: &mut Sink) {
 }
 
 /// Every id listed in elements of this kind anywhere in the document.
-fn listed<'a>(doc: &Doc<'a>, kind: &'static str) -> Vec<&'a str> {
+fn listed<'a>(doc: &Doc<'a>, kind: &'static str) -> HashSet<&'a str> {
     (0..doc.nodes.len())
         .filter(|&i| doc.kind(i) == kind)
         .map(|i| local(doc.el(i).text.trim()))
@@ -160,9 +162,9 @@ fn association(s: &mut Sink, a: usize) {
 /// Each `sub` entry of a set must also be one of its `all` entries.
 fn subset(s: &mut Sink, set: usize, sub: &str, all: &str, code: &str) {
     let doc = s.doc;
-    let listed: Vec<&str> = doc.texts(set, all).into_iter().map(local).collect();
+    let listed: HashSet<&str> = doc.texts(set, all).into_iter().map(local).collect();
     for t in doc.texts(set, sub) {
-        if !listed.contains(&local(t)) {
+        if !listed.contains(local(t)) {
             s.report(
                 code,
                 set,

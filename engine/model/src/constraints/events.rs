@@ -74,7 +74,7 @@ fn has_outgoing(doc: &Doc, i: usize) -> bool {
 
 /// Some sibling at the same process level is of this kind.
 fn sibling(doc: &Doc, i: usize, kind: &str) -> bool {
-    doc.parent(i).is_some_and(|p| doc.kid(p, kind).is_some())
+    doc.parent(i).is_some_and(|p| doc.has_kid(p, kind))
 }
 
 fn targeted_by_flow(doc: &Doc, i: usize) -> bool {

@@ -43,12 +43,10 @@ fn leaving(doc: &Doc, g: usize) -> Vec<usize> {
         .ref_texts(g, "outgoing")
         .into_iter()
         .filter(|&f| doc.kind(f) == "sequenceFlow")
+        .chain(doc.pointing("sequenceFlow", "sourceRef", g).iter().copied())
         .collect();
-    for &f in doc.pointing("sequenceFlow", "sourceRef", g) {
-        if !out.contains(&f) {
-            out.push(f);
-        }
-    }
+    out.sort_unstable();
+    out.dedup();
     out
 }
 

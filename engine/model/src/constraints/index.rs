@@ -1,6 +1,6 @@
 //! A flat, parent-linked view of the XML tree with an id index: the queries every rule needs.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use crate::diagnostic::Diagnostic;
 use crate::qname::{Namespaces, Target};
@@ -81,6 +81,11 @@ pub(super) struct Doc<'a> {
     pub vendor: bool,
     /// Elements pointing at an id through one of the [`BACK_REFS`] attributes.
     back: HashMap<(&'static str, &'static str, &'a str), Vec<usize>>,
+    /// `(parent, kind)` for every BPMN child: "has a child of this kind" in O(1).
+    kinds: HashSet<(usize, &'a str)>,
+    /// `(parent, kind, id)` for every BPMN child whose text refers to `id` in this
+    /// document (`<incoming>f1</incoming>`): "lists this id" in O(1).
+    listed: HashSet<(usize, &'a str, &'a str)>,
 }
 
 /// `(element, attribute)` references indexed backwards, for "who points at me" queries.
@@ -144,6 +149,21 @@ impl<'a> Doc<'a> {
                 }
             }
         }
+        let mut kinds = HashSet::new();
+        let mut listed = HashSet::new();
+        for n in &nodes {
+            let (Some(p), Some(BPMN_NS)) = (n.parent, n.el.ns.as_deref()) else {
+                continue;
+            };
+            kinds.insert((p, n.el.name.as_str()));
+            let text = n.el.text.trim();
+            if n.children.is_empty()
+                && !text.is_empty()
+                && let Target::Local(id) = names.target(n.el, text)
+            {
+                listed.insert((p, n.el.name.as_str(), id));
+            }
+        }
         Doc {
             nodes,
             ids,
@@ -151,6 +171,8 @@ impl<'a> Doc<'a> {
             names,
             vendor: crate::vendor::is_vendor_authored(root),
             back,
+            kinds,
+            listed,
         }
     }
 
@@ -269,9 +291,12 @@ impl<'a> Doc<'a> {
 
     /// Some BPMN child of `i` named `kind` refers to the id `id`.
     pub fn lists(&self, i: usize, kind: &str, id: &str) -> bool {
-        self.children(i)
-            .iter()
-            .any(|&c| self.kind(c) == kind && self.names_id(c, self.el(c).text.trim(), id))
+        self.listed.contains(&(i, kind, id))
+    }
+
+    /// Node `i` has a BPMN child of this kind.
+    pub fn has_kid(&self, i: usize, kind: &str) -> bool {
+        self.kinds.contains(&(i, kind))
     }
 
     /// Trimmed texts of the BPMN children named `kind` (reference lists such as `incoming`).

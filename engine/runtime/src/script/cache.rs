@@ -23,7 +23,11 @@ struct Entry<V> {
 
 impl<K: std::hash::Hash + Eq + Clone, V> Lru<K, V> {
     pub fn new(capacity: usize) -> Self {
-        Lru { capacity: capacity.max(1), clock: AtomicU64::new(0), entries: RwLock::default() }
+        Lru {
+            capacity: capacity.max(1),
+            clock: AtomicU64::new(0),
+            entries: RwLock::default(),
+        }
     }
 
     fn tick(&self) -> u64 {
@@ -54,7 +58,13 @@ impl<K: std::hash::Hash + Eq + Clone, V> Lru<K, V> {
                 entries.remove(&oldest);
             }
         }
-        entries.insert(key, Entry { value, used: AtomicU64::new(self.tick()) });
+        entries.insert(
+            key,
+            Entry {
+                value,
+                used: AtomicU64::new(self.tick()),
+            },
+        );
     }
 
     #[cfg(test)]

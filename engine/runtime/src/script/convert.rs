@@ -69,7 +69,9 @@ pub fn to_json(value: &Dynamic) -> Result<Value, Unrepresentable> {
 
 fn to_json_at(value: &Dynamic, depth: usize) -> Result<Value, Unrepresentable> {
     if depth > MAX_DEPTH {
-        return Err(Unrepresentable(format!("value is nested deeper than {MAX_DEPTH} levels")));
+        return Err(Unrepresentable(format!(
+            "value is nested deeper than {MAX_DEPTH} levels"
+        )));
     }
     if value.is_shared() {
         return to_json_at(&value.flatten_clone(), depth);
@@ -106,7 +108,10 @@ fn to_json_at(value: &Dynamic, depth: usize) -> Result<Value, Unrepresentable> {
     if let Some(blob) = value.read_lock::<Blob>() {
         return Ok(Value::Array(blob.iter().map(|b| Value::from(*b)).collect()));
     }
-    Err(Unrepresentable(format!("a value of type `{}` has no JSON form", value.type_name())))
+    Err(Unrepresentable(format!(
+        "a value of type `{}` has no JSON form",
+        value.type_name()
+    )))
 }
 
 #[cfg(test)]

@@ -67,7 +67,9 @@ fn tokens(src: &str) -> Vec<Token> {
                 continue;
             }
             b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                i = src[i + 2..].find("*/").map_or(bytes.len(), |p| i + 2 + p + 2);
+                i = src[i + 2..]
+                    .find("*/")
+                    .map_or(bytes.len(), |p| i + 2 + p + 2);
                 continue;
             }
             b'"' | b'\'' | b'`' => {
@@ -75,7 +77,9 @@ fn tokens(src: &str) -> Vec<Token> {
                 if b == b'\'' { Kind::Quoted } else { Kind::Str }
             }
             _ if b.is_ascii_digit() => {
-                i = scan(bytes, i, |c| c.is_ascii_alphanumeric() || c == b'.' || c == b'_');
+                i = scan(bytes, i, |c| {
+                    c.is_ascii_alphanumeric() || c == b'.' || c == b'_'
+                });
                 Kind::Number
             }
             _ if is_ident_byte(b) => {
@@ -88,7 +92,11 @@ fn tokens(src: &str) -> Vec<Token> {
                 Kind::Punct
             }
         };
-        out.push(Token { kind, start, end: i });
+        out.push(Token {
+            kind,
+            start,
+            end: i,
+        });
     }
     out
 }
@@ -105,7 +113,10 @@ fn scan(bytes: &[u8], mut i: usize, keep: impl Fn(u8) -> bool) -> usize {
 }
 
 fn memchr(bytes: &[u8], from: usize, needle: u8) -> usize {
-    bytes[from..].iter().position(|&b| b == needle).map_or(bytes.len(), |p| from + p)
+    bytes[from..]
+        .iter()
+        .position(|&b| b == needle)
+        .map_or(bytes.len(), |p| from + p)
 }
 
 fn end_of_string(bytes: &[u8], open: usize) -> usize {
@@ -128,7 +139,10 @@ pub fn javascript_to_rhai(src: &str) -> String {
     let mut out = String::with_capacity(src.len() + 16);
     let mut copied = 0;
     let text = |t: &Token| &src[t.start..t.end];
-    let punct = |i: usize, c: &str| toks.get(i).is_some_and(|t| t.kind == Kind::Punct && text(t) == c);
+    let punct = |i: usize, c: &str| {
+        toks.get(i)
+            .is_some_and(|t| t.kind == Kind::Punct && text(t) == c)
+    };
     // Adjacent tokens with no gap form one operator (`===`, `++`).
     let glued = |i: usize| i > 0 && toks[i - 1].end == toks[i].start;
     let mut skip_to = 0;
@@ -154,7 +168,9 @@ pub fn javascript_to_rhai(src: &str) -> String {
                     None
                 }
             }
-            (Kind::Punct, c @ ("+" | "-")) if punct(i + 1, c) && glued(i + 1) && is_postfix(&toks, src, i) => {
+            (Kind::Punct, c @ ("+" | "-"))
+                if punct(i + 1, c) && glued(i + 1) && is_postfix(&toks, src, i) =>
+            {
                 skip_to = i + 2;
                 Some(format!("{c}=1"))
             }
@@ -162,7 +178,11 @@ pub fn javascript_to_rhai(src: &str) -> String {
             _ => None,
         };
         if let Some(replacement) = replacement {
-            let end = if skip_to > i { toks[skip_to - 1].end } else { t.end };
+            let end = if skip_to > i {
+                toks[skip_to - 1].end
+            } else {
+                t.end
+            };
             out.push_str(&src[copied..t.start]);
             out.push_str(&replacement);
             copied = end;
@@ -182,11 +202,13 @@ fn is_postfix(toks: &[Token], src: &str, i: usize) -> bool {
 
 /// In JavaScript a `{` where a value is expected is an object literal.
 fn starts_object(toks: &[Token], src: &str, i: usize) -> bool {
-    let Some(prev) = i.checked_sub(1).map(|p| &toks[p]) else { return false };
-    match &src[prev.start..prev.end] {
-        "=" | "(" | "," | ":" | "[" | "return" => true,
-        _ => false,
-    }
+    let Some(prev) = i.checked_sub(1).map(|p| &toks[p]) else {
+        return false;
+    };
+    matches!(
+        &src[prev.start..prev.end],
+        "=" | "(" | "," | ":" | "[" | "return"
+    )
 }
 
 /// `'it\'s "x"'` → `"it's \"x\""`.
@@ -225,11 +247,17 @@ pub fn assigned_names(src: &str) -> Vec<String> {
         if t.kind != Kind::Ident || matches!(text(t), "this" | "let" | "const") {
             continue;
         }
-        let is_eq = |j: usize| toks.get(j).is_some_and(|n| n.kind == Kind::Punct && text(n) == "=");
+        let is_eq = |j: usize| {
+            toks.get(j)
+                .is_some_and(|n| n.kind == Kind::Punct && text(n) == "=")
+        };
         // `=` but not `==` or `=>`.
         let assigns = is_eq(i + 1)
-            && !toks.get(i + 2).is_some_and(|n| n.start == toks[i + 1].end && matches!(text(n), "=" | ">"));
-        let declared_or_member = i > 0 && matches!(text(&toks[i - 1]), "let" | "const" | "." | "::");
+            && !toks
+                .get(i + 2)
+                .is_some_and(|n| n.start == toks[i + 1].end && matches!(text(n), "=" | ">"));
+        let declared_or_member =
+            i > 0 && matches!(text(&toks[i - 1]), "let" | "const" | "." | "::");
         if assigns && !declared_or_member && !names.iter().any(|n| n == text(t)) {
             names.push(text(t).to_string());
         }
@@ -272,9 +300,15 @@ mod tests {
             ("x = {a: {b: 1}, c: [{}]};", "x = #{a: #{b: 1}, c: [#{}]};"),
             ("if (x) { y = 1 }", "if (x) { y = 1 }"),
             ("x = #{a: 1};", "x = #{a: 1};"),
-            ("function f(a) { return {v: a}; }", "fn       f(a) { return #{v: a}; }"),
+            (
+                "function f(a) { return {v: a}; }",
+                "fn       f(a) { return #{v: a}; }",
+            ),
             ("throw new Error('no');", "throw     Error(\"no\");"),
-            ("s = \"var null 'x'\"; // var null", "s = \"var null 'x'\"; // var null"),
+            (
+                "s = \"var null 'x'\"; // var null",
+                "s = \"var null 'x'\"; // var null",
+            ),
             ("o.null = 1;", "o.null = 1;"),
         ];
         for (js, rhai) in cases {

@@ -38,8 +38,14 @@ thread_local! {
 
 /// Installs the state of a run on this thread until [`Run::finish`] (or drop).
 pub fn begin(deadline: Option<Instant>, vars: Option<Map>) -> Run {
-    let state =
-        RunState { deadline, log: Vec::new(), log_bytes: 0, output: None, writes: Vec::new(), vars };
+    let state = RunState {
+        deadline,
+        log: Vec::new(),
+        log_bytes: 0,
+        output: None,
+        writes: Vec::new(),
+        vars,
+    };
     RUN.with(|run| *run.borrow_mut() = Some(state));
     Run(())
 }
@@ -78,7 +84,7 @@ fn log(line: String) {
 /// Called by Rhai on every operation: ends the run once the deadline passes.
 /// The clock is read every 1024 operations only, to keep the check cheap.
 pub fn check_time(operations: u64) -> Option<Dynamic> {
-    if operations % 1024 != 0 {
+    if !operations.is_multiple_of(1024) {
         return None;
     }
     let late = with_run(|run| run.deadline.is_some_and(|d| Instant::now() >= d)).unwrap_or(false);
@@ -107,7 +113,9 @@ fn runtime_error(message: impl Into<Dynamic>) -> Box<EvalAltResult> {
 
 fn set(name: &str, value: Dynamic) -> Result<(), Box<EvalAltResult>> {
     if name.is_empty() {
-        return Err(runtime_error("set(name, value): the name must not be empty"));
+        return Err(runtime_error(
+            "set(name, value): the name must not be empty",
+        ));
     }
     with_run(|run| run.writes.push((name.to_string(), value)));
     Ok(())
@@ -118,21 +126,33 @@ fn get(name: &str) -> Dynamic {
         if let Some((_, v)) = run.writes.iter().rev().find(|(n, _)| n == name) {
             return v.clone();
         }
-        run.vars.as_ref().and_then(|m| m.get(name).cloned()).unwrap_or(Dynamic::UNIT)
+        run.vars
+            .as_ref()
+            .and_then(|m| m.get(name).cloned())
+            .unwrap_or(Dynamic::UNIT)
     })
     .unwrap_or(Dynamic::UNIT)
 }
 
 fn throw_bpmn_error(code: &str, message: &str) -> Result<(), Box<EvalAltResult>> {
     if code.trim().is_empty() {
-        return Err(runtime_error("throw_bpmn_error(code, message): the code must not be empty"));
+        return Err(runtime_error(
+            "throw_bpmn_error(code, message): the code must not be empty",
+        ));
     }
-    let error = BpmnError { code: code.to_string(), message: message.to_string() };
+    let error = BpmnError {
+        code: code.to_string(),
+        message: message.to_string(),
+    };
     Err(runtime_error(Dynamic::from(error)))
 }
 
 fn join(parts: &[Dynamic]) -> String {
-    parts.iter().map(Dynamic::to_string).collect::<Vec<_>>().join(" ")
+    parts
+        .iter()
+        .map(Dynamic::to_string)
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Registers everything above on `engine`, and shadows what must not run.
@@ -150,7 +170,9 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<BpmnError>("BpmnError");
     engine.register_get("code", |e: &mut BpmnError| e.code.clone());
     engine.register_get("message", |e: &mut BpmnError| e.message.clone());
-    engine.register_fn("to_string", |e: &mut BpmnError| format!("BPMN error {}: {}", e.code, e.message));
+    engine.register_fn("to_string", |e: &mut BpmnError| {
+        format!("BPMN error {}: {}", e.code, e.message)
+    });
 
     // Rhai's `sleep` would hold the worker thread beyond the time limit.
     let no_sleep = || Err::<(), _>(runtime_error("sleep is not available in script tasks"));
@@ -160,13 +182,21 @@ pub fn register(engine: &mut Engine) {
     engine.register_type_with_name::<Console>("Console");
     for name in ["log", "info", "warn", "error"] {
         engine.register_fn(name, |_: &mut Console, a: Dynamic| log(join(&[a])));
-        engine.register_fn(name, |_: &mut Console, a: Dynamic, b: Dynamic| log(join(&[a, b])));
-        engine.register_fn(name, |_: &mut Console, a: Dynamic, b: Dynamic, c: Dynamic| {
-            log(join(&[a, b, c]));
+        engine.register_fn(name, |_: &mut Console, a: Dynamic, b: Dynamic| {
+            log(join(&[a, b]))
         });
+        engine.register_fn(
+            name,
+            |_: &mut Console, a: Dynamic, b: Dynamic, c: Dynamic| {
+                log(join(&[a, b, c]));
+            },
+        );
     }
     engine.register_type_with_name::<Execution>("Execution");
-    engine.register_fn("setVariable", |_: &mut Execution, name: &str, value: Dynamic| set(name, value));
+    engine.register_fn(
+        "setVariable",
+        |_: &mut Execution, name: &str, value: Dynamic| set(name, value),
+    );
     engine.register_fn("getVariable", |_: &mut Execution, name: &str| get(name));
 
     register_javascript_helpers(engine);
@@ -178,11 +208,16 @@ fn register_javascript_helpers(engine: &mut Engine) {
     engine.register_get("length", |a: &mut Array| a.len() as INT);
     engine.register_fn("toUpperCase", |s: &mut ImmutableString| s.to_uppercase());
     engine.register_fn("toLowerCase", |s: &mut ImmutableString| s.to_lowercase());
-    engine.register_fn("startsWith", |s: &mut ImmutableString, p: &str| s.starts_with(p));
-    engine.register_fn("endsWith", |s: &mut ImmutableString, p: &str| s.ends_with(p));
+    engine.register_fn("startsWith", |s: &mut ImmutableString, p: &str| {
+        s.starts_with(p)
+    });
+    engine.register_fn("endsWith", |s: &mut ImmutableString, p: &str| {
+        s.ends_with(p)
+    });
     engine.register_fn("includes", |s: &mut ImmutableString, p: &str| s.contains(p));
     engine.register_fn("indexOf", |s: &mut ImmutableString, p: &str| {
-        s.find(p).map_or(-1, |byte| s[..byte].chars().count() as INT)
+        s.find(p)
+            .map_or(-1, |byte| s[..byte].chars().count() as INT)
     });
     // Rhai's `trim` trims in place and returns `()`; JavaScript's returns the
     // result. This one does both, so `s = s.trim()` keeps working.
@@ -192,9 +227,15 @@ fn register_javascript_helpers(engine: &mut Engine) {
         trimmed
     });
     engine.register_fn("toString", |v: &mut Dynamic| v.to_string());
-    engine.register_fn("parseInt", |s: &str| s.trim().parse::<INT>().map_or(Dynamic::UNIT, Dynamic::from_int));
+    engine.register_fn("parseInt", |s: &str| {
+        s.trim()
+            .parse::<INT>()
+            .map_or(Dynamic::UNIT, Dynamic::from_int)
+    });
     engine.register_fn("parseFloat", |s: &str| {
-        s.trim().parse::<FLOAT>().map_or(Dynamic::UNIT, Dynamic::from_float)
+        s.trim()
+            .parse::<FLOAT>()
+            .map_or(Dynamic::UNIT, Dynamic::from_float)
     });
     engine.register_fn("Error", |message: Dynamic| message.to_string());
 }

@@ -54,6 +54,9 @@
 //! `eval` are disabled, modules resolve to nothing, `sleep` fails, `print`
 //! and `debug` are captured. [`Limits`] bound operations, wall-clock time,
 //! data sizes and nesting. Rhai panics are caught and reported as Technical.
+//! Rhai recurses over nested values, so a run needs
+//! [`ScriptEngine::stack_size`] of stack; on a thread with less it switches
+//! to a fresh stack segment rather than risk a stack overflow (an abort).
 //!
 //! [`Failure::Bpmn`]: baton_core::Failure::Bpmn
 //! [`Failure::Technical`]: baton_core::Failure::Technical
@@ -83,9 +86,9 @@ pub struct Limits {
     pub max_time: Duration,
     /// Bytes in one string. Default 1 MiB.
     pub max_string: usize,
-    /// Elements in one array, nested arrays counted. Default 100 000.
+    /// Elements in one array, nested arrays counted. Default 50 000.
     pub max_array: usize,
-    /// Entries in one map, nested maps counted. Default 100 000.
+    /// Entries in one map, nested maps counted. Default 50 000.
     pub max_map: usize,
     /// Nested script-function calls. Default 32.
     pub max_call_depth: usize,
@@ -99,8 +102,8 @@ impl Default for Limits {
             max_operations: 1_000_000,
             max_time: Duration::from_secs(1),
             max_string: 1 << 20,
-            max_array: 100_000,
-            max_map: 100_000,
+            max_array: 50_000,
+            max_map: 50_000,
             max_call_depth: 32,
             max_expr_depth: 64,
         }
@@ -140,7 +143,9 @@ struct Compiled {
 
 impl std::fmt::Debug for CompiledScript {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("CompiledScript").field("dialect", &self.dialect).finish_non_exhaustive()
+        f.debug_struct("CompiledScript")
+            .field("dialect", &self.dialect)
+            .finish_non_exhaustive()
     }
 }
 
@@ -171,6 +176,14 @@ impl ScriptEngine {
         &self.limits
     }
 
+    /// The stack a run needs (from the limits; 100 MiB by default). A run on
+    /// a thread with less stack left first switches to a fresh stack segment
+    /// (~25 µs); threads that run many scripts should be spawned with this
+    /// much stack (it is reserved, and committed only as touched).
+    pub fn stack_size(&self) -> usize {
+        stack_size(&self.limits)
+    }
+
     /// Whether scripts of this BPMN `scriptFormat` can run (case-insensitive;
     /// the empty format is not supported here).
     pub fn supports(format: &str) -> bool {
@@ -181,7 +194,9 @@ impl ScriptEngine {
     /// the line:column. Results are cached by script text.
     pub fn compile(&self, format: &str, script: &str) -> Result<CompiledScript, String> {
         let dialect = Dialect::of(format).ok_or_else(|| {
-            format!("unsupported script format '{format}': Baton runs rhai and javascript (with Rhai)")
+            format!(
+                "unsupported script format '{format}': Baton runs rhai and javascript (with Rhai)"
+            )
         })?;
         let cache = match dialect {
             Dialect::Rhai => &self.rhai_cache,
@@ -211,7 +226,11 @@ impl ScriptEngine {
         };
         let assigned = dialect::assigned_names(&source);
         let reads_vars = source.contains("getVariable");
-        let inner = Arc::new(Compiled { ast, assigned, reads_vars });
+        let inner = Arc::new(Compiled {
+            ast,
+            assigned,
+            reads_vars,
+        });
         cache.insert(script.to_string(), inner.clone());
         Ok(CompiledScript { dialect, inner })
     }
@@ -245,8 +264,10 @@ impl ScriptEngine {
         // Rhai recurses over nested values (size checks, clone, drop), so a
         // script nesting arrays/maps deeply needs a deep stack: run on a
         // fresh segment unless this thread has room to spare.
-        let stack = stack_size(&self.limits);
-        stacker::maybe_grow(stack, stack, || self.run_on_this_stack(compiled, vars, element))
+        let stack = self.stack_size();
+        stacker::maybe_grow(stack, stack, || {
+            self.run_on_this_stack(compiled, vars, element)
+        })
     }
 
     fn run_on_this_stack(
@@ -276,10 +297,12 @@ impl ScriptEngine {
         let deadline = Instant::now().checked_add(self.limits.max_time);
         let run = host::begin(deadline, host_vars);
         let result = catch_unwind(AssertUnwindSafe(|| {
-            self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &inner.ast)
+            self.engine
+                .eval_ast_with_scope::<Dynamic>(&mut scope, &inner.ast)
         }));
         let state = run.finish();
-        let fail = |message: String| JobResult::technical(format!("script task '{element}' {message}"));
+        let fail =
+            |message: String| JobResult::technical(format!("script task '{element}' {message}"));
         let value = match result {
             Ok(Ok(value)) => value,
             Ok(Err(err)) => match *err {
@@ -304,13 +327,19 @@ fn stack_size(limits: &Limits) -> usize {
     const MIN: usize = 16 << 20;
     const MAX: usize = 1 << 30;
     let levels = limits.max_array.saturating_add(limits.max_map);
-    let levels = if limits.max_array == 0 || limits.max_map == 0 { usize::MAX } else { levels };
+    let levels = if limits.max_array == 0 || limits.max_map == 0 {
+        usize::MAX
+    } else {
+        levels
+    };
     levels.saturating_mul(1024).clamp(MIN, MAX)
 }
 
 /// A name a script can refer to as a plain variable.
 fn is_identifier(name: &str) -> bool {
     let mut chars = name.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
         && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }

@@ -78,7 +78,10 @@ pub fn failure(err: &EvalAltResult, limits: &Limits, element: &str) -> JobResult
     }
     let what = match inner {
         EvalAltResult::ErrorTooManyOperations(_) => {
-            format!("exceeded the operation limit ({} operations)", limits.max_operations)
+            format!(
+                "exceeded the operation limit ({} operations)",
+                limits.max_operations
+            )
         }
         EvalAltResult::ErrorTerminated(token, _) if token.to_string() == TIME_UP => {
             format!("exceeded the time limit ({:?})", limits.max_time)
@@ -88,7 +91,10 @@ pub fn failure(err: &EvalAltResult, limits: &Limits, element: &str) -> JobResult
             limits.max_string, limits.max_array, limits.max_map
         ),
         EvalAltResult::ErrorStackOverflow(_) => {
-            format!("exceeded the call depth limit ({} nested calls)", limits.max_call_depth)
+            format!(
+                "exceeded the call depth limit ({} nested calls)",
+                limits.max_call_depth
+            )
         }
         // Rhai appends " (line L, position C)"; we print line:column first.
         other => {
@@ -110,7 +116,10 @@ pub fn failure(err: &EvalAltResult, limits: &Limits, element: &str) -> JobResult
         }
         layer = next;
     }
-    let mut message = format!("script task '{element}' failed at {}: {what}", host::position(at));
+    let mut message = format!(
+        "script task '{element}' failed at {}: {what}",
+        host::position(at)
+    );
     if !calls.is_empty() {
         message.push_str(&format!(" ({})", calls.join(", ")));
     }

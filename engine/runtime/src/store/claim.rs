@@ -6,17 +6,19 @@
 //! same UPDATE … RETURNING inside a `BEGIN IMMEDIATE` transaction on the one
 //! writer connection. Either way a row whose lease is live is invisible.
 //!
-//! Both claims read the index that matches their filter and ORDER BY:
-//! `jobs_claim (host, run_at, lease_until)` and `timers_claim (due_at,
-//! lease_until)`.
+//! Each claim reads an index that matches its filter and ORDER BY, so it
+//! stops after `limit` rows instead of sorting the backlog:
+//! `jobs_claim_server (run_at, lease_until) WHERE host IS NULL`,
+//! `jobs_claim_host (host, run_at, lease_until) WHERE host IS NOT NULL`,
+//! `timers_claim (due_at, lease_until)`.
 
 use sea_orm::{ConnectionTrait, Statement};
 
+use super::Store;
 use super::codec::{Decode, decode_all, select_list};
 use super::error::{Context, Result};
 use super::rows::{JobRow, TimerRow};
 use super::sql::{Dialect, Sql};
-use super::Store;
 
 impl Store {
     /// Lease up to `limit` due jobs (`run_at <= now`, no live lease) for

@@ -8,11 +8,11 @@ use std::collections::{HashMap, HashSet};
 
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, SqlErr, Statement, Value};
 
+use super::Store;
 use super::codec::bind_instance_fields;
 use super::error::{Context, Error, Result};
 use super::rows::{Batch, InstanceRow, InstanceWrite};
 use super::sql::{self, Dialect, Insert};
-use super::Store;
 
 impl Store {
     /// Apply everything in `batch` in one transaction.
@@ -62,7 +62,8 @@ impl Apply<'_> {
         self.delete("jobs", &b.jobs_cancelled).await?;
         self.insert(&b.jobs_new).await?;
 
-        self.delete_exactly("timers", "timer", &b.timers_done).await?;
+        self.delete_exactly("timers", "timer", &b.timers_done)
+            .await?;
         self.delete("timers", &b.timers_cancelled).await?;
         self.insert(&b.timers_new).await?;
 

@@ -47,7 +47,7 @@ const POSTGRES_CONNECTIONS: u32 = 10;
 const STATEMENT_CACHE: usize = 512;
 /// The PostgreSQL advisory lock that serialises schema migrations of
 /// engines starting together.
-const MIGRATION_LOCK: i64 = 0x6261_746f_6e; // "baton"
+const MIGRATION_LOCK: i64 = 0x0062_6174_6f6e; // "baton"
 
 /// A handle on the database. Cheap to clone: clones share the pools.
 #[derive(Clone)]

@@ -4,11 +4,11 @@
 use sea_orm::ConnectionTrait;
 use serde::{Deserialize, Serialize};
 
+use super::Store;
 use super::codec::{Decode, decode_all, select_list};
 use super::error::{Context, Result};
 use super::rows::*;
 use super::sql::{self, Sql};
-use super::Store;
 
 /// Which instances [`Store::list_instances`] returns; `None` fields match all.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -151,8 +151,13 @@ impl Store {
     }
 
     pub async fn subscriptions_of(&self, instance_id: &str) -> Result<Vec<SubscriptionRow>> {
-        self.of_instance("subscriptions", instance_id, "created_at, id", "subscriptions of")
-            .await
+        self.of_instance(
+            "subscriptions",
+            instance_id,
+            "created_at, id",
+            "subscriptions of",
+        )
+        .await
     }
 
     pub async fn jobs_of(&self, instance_id: &str) -> Result<Vec<JobRow>> {

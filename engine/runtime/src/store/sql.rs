@@ -273,9 +273,15 @@ mod tests {
     #[test]
     fn chunks_are_full_then_powers_of_two() {
         assert_eq!(chunk_sizes(0, 7, Dialect::Sqlite), Vec::<usize>::new());
-        assert_eq!(chunk_sizes(600, 7, Dialect::Sqlite), vec![256, 256, 64, 16, 8]);
+        assert_eq!(
+            chunk_sizes(600, 7, Dialect::Sqlite),
+            vec![256, 256, 64, 16, 8]
+        );
         assert_eq!(chunk_sizes(3, 1, Dialect::Postgres), vec![2, 1]);
         // Wide rows: the parameter limit wins over MAX_ROWS.
-        assert_eq!(chunk_sizes(300, 200, Dialect::Sqlite), vec![128, 128, 32, 8, 4]);
+        assert_eq!(
+            chunk_sizes(300, 200, Dialect::Sqlite),
+            vec![128, 128, 32, 8, 4]
+        );
     }
 }

@@ -32,4 +32,3 @@ pub(crate) fn select_list<T: Decode>(prefix: &str) -> String {
 pub(crate) fn decode_all<T: Decode>(rows: &[QueryResult]) -> Result<Vec<T>, DbErr> {
     rows.iter().map(T::decode).collect()
 }
-

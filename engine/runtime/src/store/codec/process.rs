@@ -7,15 +7,7 @@ use crate::store::read::{DefinitionSummary, InstanceSummary};
 use crate::store::rows::{DefinitionRow, HistoryRow, InstanceRow};
 use crate::store::sql::Insert;
 
-const DEFINITION: &[&str] = &[
-    "id",
-    "key",
-    "version",
-    "name",
-    "xml",
-    "hash",
-    "deployed_at",
-];
+const DEFINITION: &[&str] = &["id", "key", "version", "name", "xml", "hash", "deployed_at"];
 
 impl Insert for DefinitionRow {
     const TABLE: &'static str = "definitions";
@@ -195,4 +187,3 @@ impl Decode for HistoryRow {
         })
     }
 }
-

@@ -1,0 +1,596 @@
+//! One engine cycle: fold a handful of inputs into one transaction.
+//!
+//! Inputs are stepped in order against cached instance states; routing
+//! between instances (signals, messages, call activities) adds more work to
+//! the same cycle; then everything is committed at once. On a conflict (an
+//! instance or job changed under us) the cache is dropped and each input is
+//! retried alone.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::Arc;
+
+use baton_core::{Action, Command, ExecId, Failure, InstanceState, Output, Status};
+use baton_model::El;
+use serde_json::{Map, Value};
+use tokio::sync::mpsc;
+
+use super::rows::{Persisted, bookkeeping, history_row, job_id};
+use super::{Error, Inner, Input};
+use crate::deploy::Deployment;
+use crate::job::JobInput;
+use crate::store::{self, Batch, InstanceRow, InstanceWrite, JobRow};
+
+/// An instance as the engine holds it between cycles.
+#[derive(Clone)]
+pub(super) struct Live {
+    dep: Arc<Deployment>,
+    p: Persisted,
+    row: InstanceRow,
+    /// `None`: not in the store yet.
+    version: Option<i64>,
+}
+
+enum Work {
+    Start {
+        key: String,
+        vars: Map<String, Value>,
+        way: &'static str,
+        start: Option<(Arc<Deployment>, El, El)>,
+        parent: Option<(String, ExecId)>,
+        reply: Option<usize>,
+    },
+    Cmd {
+        instance: String,
+        cmd: Command,
+    },
+}
+
+pub(super) async fn run_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Input>) {
+    let mut cache: HashMap<String, Live> = HashMap::new();
+    while let Some(first) = rx.recv().await {
+        let mut inputs = vec![first];
+        while inputs.len() < inner.opts.batch_max {
+            match rx.try_recv() {
+                Ok(i) => inputs.push(i),
+                Err(_) => break,
+            }
+        }
+        cycle(&inner, &mut cache, inputs).await;
+    }
+}
+
+async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Vec<Input>) {
+    let mut replies = Vec::new();
+    let mut work = VecDeque::new();
+    let mut guards = (Vec::new(), Vec::new());
+    let mut retry = Vec::new();
+    for input in inputs {
+        match input {
+            Input::Start {
+                key,
+                vars,
+                way,
+                reply,
+            } => {
+                replies.push(reply);
+                retry.push(None);
+                work.push_back(Work::Start {
+                    key,
+                    vars,
+                    way,
+                    start: None,
+                    parent: None,
+                    reply: Some(replies.len() - 1),
+                });
+            }
+            Input::Command {
+                instance,
+                cmd,
+                job,
+                timer,
+            } => {
+                guards.0.extend(job.clone());
+                guards.1.extend(timer.clone());
+                retry.push(Some(Input::Command {
+                    instance: instance.clone(),
+                    cmd: cmd.clone(),
+                    job,
+                    timer,
+                }));
+                work.push_back(Work::Cmd { instance, cmd });
+            }
+        }
+    }
+    let mut c = Cycle {
+        inner,
+        cache,
+        batch: Batch::default(),
+        touched: Vec::new(),
+        jobs: Vec::new(),
+        ids: vec![None; replies.len()],
+        errors: vec![None; replies.len()],
+        out: Output::default(),
+    };
+    c.batch.jobs_done = guards.0;
+    c.batch.timers_done = guards.1;
+    while let Some(w) = work.pop_front() {
+        c.work(w, &mut work).await;
+    }
+    let (batch, touched, jobs, ids, errors) = c.finish();
+    match inner.store.commit(&batch).await {
+        Ok(()) => {
+            for (i, r) in replies.into_iter().enumerate() {
+                let res = match (&ids[i], &errors[i]) {
+                    (_, Some(e)) => Err(Error::CannotStart(e.clone())),
+                    (Some(id), None) => Ok(id.clone()),
+                    (None, None) => Err(Error::CannotStart("not started".into())),
+                };
+                if let Some(r) = r {
+                    let _ = r.send(res);
+                }
+            }
+            for id in touched {
+                if cache.get(&id).is_some_and(|l| l.p.state.status.is_ended()) {
+                    cache.remove(&id);
+                }
+            }
+            for j in jobs {
+                inner.run_job(j);
+            }
+        }
+        Err(e) => {
+            for id in &touched {
+                cache.remove(id);
+            }
+            let conflict = matches!(e, store::Error::Conflict { .. });
+            if conflict && retry.len() > 1 {
+                // Retry each input alone against fresh state.
+                let mut replies = replies.into_iter();
+                for r in retry {
+                    let input = match r {
+                        Some(cmd) => cmd,
+                        None => continue,
+                    };
+                    Box::pin(cycle(inner, cache, vec![input])).await;
+                }
+                for r in replies.by_ref().flatten() {
+                    let _ = r.send(Err(Error::Store(store::Error::Conflict {
+                        what: "a concurrent change; start again".into(),
+                    })));
+                }
+            } else {
+                if !conflict {
+                    tracing::error!("commit failed: {e}");
+                }
+                for r in replies.into_iter().flatten() {
+                    let _ = r.send(Err(Error::Store(store::Error::Conflict {
+                        what: e.to_string(),
+                    })));
+                }
+            }
+        }
+    }
+}
+
+struct Cycle<'a> {
+    inner: &'a Arc<Inner>,
+    cache: &'a mut HashMap<String, Live>,
+    batch: Batch,
+    touched: Vec<String>,
+    jobs: Vec<JobInput>,
+    ids: Vec<Option<String>>,
+    errors: Vec<Option<String>>,
+    out: Output,
+}
+
+impl Cycle<'_> {
+    async fn work(&mut self, w: Work, more: &mut VecDeque<Work>) {
+        let now = self.inner.clock.now_ms();
+        match w {
+            Work::Start {
+                key,
+                vars,
+                way,
+                start,
+                parent,
+                reply,
+            } => {
+                let (dep, process, start_el) = match start {
+                    Some((d, p, s)) => (d, p, Some(s)),
+                    None => match self.inner.latest(&key).await {
+                        Some(d) => match d.model.process(&key).or(d.model.main_process()) {
+                            Some(p) => (d, p, None),
+                            None => {
+                                return self.fail_start(reply, format!("`{key}` has no process"));
+                            }
+                        },
+                        None => {
+                            // A call activity may name a process inside a deployment with another key.
+                            match self.find_process(&key) {
+                                Some((d, p)) => (d, p, None),
+                                None => {
+                                    return self.fail_start(
+                                        reply,
+                                        format!("no deployed process with key `{key}`"),
+                                    );
+                                }
+                            }
+                        }
+                    },
+                };
+                let id = uuid::Uuid::now_v7().to_string();
+                let row = InstanceRow {
+                    id: id.clone(),
+                    definition_id: dep.id.clone(),
+                    process_id: dep.model.element(process).id.clone(),
+                    status: "running".into(),
+                    state: Vec::new(),
+                    business_key: None,
+                    start_way: way.into(),
+                    parent_instance: parent.as_ref().map(|p| p.0.clone()),
+                    parent_exec: parent.as_ref().map(|p| i64::from(p.1)),
+                    started_at: now,
+                    ended_at: None,
+                    version: 0,
+                };
+                let mut vars = vars;
+                vars.entry("LWAMS_PROCESS_START_WAY")
+                    .or_insert_with(|| Value::from(way));
+                vars.entry("LWAMS_PROCESS_DEFINITION_ID")
+                    .or_insert_with(|| Value::from(dep.id.clone()));
+                let live = Live {
+                    p: Persisted {
+                        state: InstanceState::new(process),
+                        seq: 0,
+                    },
+                    dep,
+                    row,
+                    version: None,
+                };
+                self.cache.insert(id.clone(), live);
+                if self
+                    .step(
+                        &id,
+                        Command::Start {
+                            vars,
+                            start: start_el,
+                        },
+                        more,
+                    )
+                    .await
+                {
+                    if let Some(r) = reply {
+                        self.ids[r] = Some(id);
+                    }
+                } else {
+                    self.cache.remove(&id);
+                    self.touched.retain(|t| *t != id);
+                    if let Some(r) = reply {
+                        self.errors[r] = Some("the process could not start (see the log)".into());
+                    }
+                }
+            }
+            Work::Cmd { instance, cmd } => {
+                if !self.cache.contains_key(&instance) && !self.load(&instance).await {
+                    tracing::warn!(instance, "command for an unknown instance dropped");
+                    return;
+                }
+                self.step(&instance, cmd, more).await;
+            }
+        }
+    }
+
+    fn fail_start(&mut self, reply: Option<usize>, msg: String) {
+        if let Some(r) = reply {
+            self.errors[r] = Some(msg);
+        }
+    }
+
+    fn find_process(&self, id: &str) -> Option<(Arc<Deployment>, El)> {
+        let d = self
+            .inner
+            .deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        d.latest
+            .values()
+            .filter_map(|l| d.by_id.get(l))
+            .find_map(|d| d.model.process(id).map(|p| (d.clone(), p)))
+    }
+
+    async fn load(&mut self, id: &str) -> bool {
+        let Ok(Some(row)) = self.inner.store.load_instance(id).await else {
+            return false;
+        };
+        let Some(dep) = self.inner.deployment(&row.definition_id).await else {
+            return false;
+        };
+        let Ok(p) = serde_json::from_slice::<Persisted>(&row.state) else {
+            tracing::error!(instance = id, "unreadable instance state");
+            return false;
+        };
+        let version = Some(row.version);
+        self.cache.insert(
+            id.to_owned(),
+            Live {
+                dep,
+                p,
+                row,
+                version,
+            },
+        );
+        true
+    }
+
+    /// Step one instance; returns whether the core accepted the command.
+    async fn step(&mut self, id: &str, cmd: Command, more: &mut VecDeque<Work>) -> bool {
+        let now = self.inner.clock.now_ms();
+        let Some(live) = self.cache.get_mut(id) else {
+            return false;
+        };
+        let model = live.dep.model.clone();
+        self.out.clear();
+        if let Err(e) = baton_core::step(&model, &mut live.p.state, now, cmd, &mut self.out) {
+            tracing::warn!(instance = id, "command refused: {e}");
+            return false;
+        }
+        if !self.touched.iter().any(|t| t == id) {
+            self.touched.push(id.to_owned());
+        }
+        for h in &self.out.history {
+            live.p.seq += 1;
+            self.batch
+                .history
+                .push(history_row(id, live.p.seq, &model, h));
+        }
+        let actions = std::mem::take(&mut self.out.actions);
+        let parent = live.row.parent_instance.clone().zip(live.row.parent_exec);
+        let mut routed = Vec::new();
+        for a in &actions {
+            bookkeeping(id, &model, now, a, &mut self.batch);
+            match a {
+                Action::Dispatch {
+                    exec,
+                    element,
+                    attempt,
+                } => {
+                    let job =
+                        JobInput::for_exec(id, &model, &live.p.state, *exec, *element, *attempt);
+                    self.batch.jobs_new.push(JobRow {
+                        id: job.id.clone(),
+                        instance_id: id.to_owned(),
+                        exec: i64::from(*exec),
+                        element_id: job.element_id.clone(),
+                        kind: job.kind.clone(),
+                        attempt: *attempt as i32,
+                        payload: serde_json::to_string(&job).unwrap_or_default(),
+                        run_at: now,
+                        lease_until: Some(now + self.inner.opts.lease_ms),
+                        worker: Some(self.inner.opts.worker.clone()),
+                        host: None,
+                    });
+                    self.jobs.push(job);
+                }
+                Action::CancelJob { exec } => {
+                    let jid = job_id(id, *exec);
+                    self.jobs.retain(|j| j.id != jid);
+                    let before = self.batch.jobs_new.len();
+                    self.batch.jobs_new.retain(|j| j.id != jid);
+                    if before == self.batch.jobs_new.len() {
+                        self.batch.jobs_cancelled.push(jid);
+                    }
+                }
+                Action::StartChild {
+                    exec,
+                    process,
+                    vars,
+                    ..
+                } => {
+                    let mut vars = vars.clone();
+                    vars.insert("LWAMS_CALL_PROCESS_INSTANCE_ID".into(), Value::from(id));
+                    more.push_back(Work::Start {
+                        key: process.clone(),
+                        vars,
+                        way: "call",
+                        start: None,
+                        parent: Some((id.to_owned(), *exec)),
+                        reply: None,
+                    });
+                }
+                Action::ThrowSignal { .. } | Action::SendMessage { .. } => routed.push(a),
+                Action::Ended { status } => {
+                    if let Some((p, exec)) = &parent {
+                        let exec = *exec as ExecId;
+                        let cmd = if matches!(status, Status::Completed | Status::Terminated) {
+                            Command::ChildCompleted {
+                                exec,
+                                vars: live.p.state.vars.clone(),
+                            }
+                        } else {
+                            let message = live
+                                .p
+                                .state
+                                .error
+                                .clone()
+                                .unwrap_or_else(|| format!("{status:?}"));
+                            Command::ChildFailed {
+                                exec,
+                                error: Failure::Technical { message },
+                            }
+                        };
+                        more.push_back(Work::Cmd {
+                            instance: p.clone(),
+                            cmd,
+                        });
+                    }
+                }
+                _ => {}
+            }
+        }
+        for a in routed {
+            match a {
+                Action::ThrowSignal { name, vars } => self.route_signal(id, name, vars, more).await,
+                Action::SendMessage { name, vars } => self.route_message(name, vars, more).await,
+                _ => {}
+            }
+        }
+        true
+    }
+
+    async fn route_signal(
+        &mut self,
+        from: &str,
+        name: &str,
+        vars: &Map<String, Value>,
+        more: &mut VecDeque<Work>,
+    ) {
+        let mut targets: HashSet<String> = HashSet::new();
+        if let Ok(subs) = self.inner.store.subscriptions("signal", name).await {
+            targets.extend(subs.into_iter().map(|s| s.instance_id));
+        }
+        targets.extend(
+            self.batch
+                .subs_new
+                .iter()
+                .filter(|s| s.kind == "signal" && s.name == name)
+                .map(|s| s.instance_id.clone()),
+        );
+        targets.remove(from);
+        for t in targets {
+            more.push_back(Work::Cmd {
+                instance: t,
+                cmd: Command::Signal {
+                    name: name.to_owned(),
+                    vars: vars.clone(),
+                },
+            });
+        }
+        for (d, p, s) in self.event_starts(true, name) {
+            more.push_back(Work::Start {
+                key: d.key.clone(),
+                vars: vars.clone(),
+                way: "signal",
+                start: Some((d, p, s)),
+                parent: None,
+                reply: None,
+            });
+        }
+    }
+
+    async fn route_message(
+        &mut self,
+        name: &str,
+        vars: &Map<String, Value>,
+        more: &mut VecDeque<Work>,
+    ) {
+        let pending = self
+            .batch
+            .subs_new
+            .iter()
+            .find(|s| {
+                s.kind == "message" && s.name == name && !self.batch.subs_done.contains(&s.id)
+            })
+            .cloned();
+        let stored = match pending {
+            Some(s) => Some(s),
+            None => self
+                .inner
+                .store
+                .subscriptions("message", name)
+                .await
+                .ok()
+                .and_then(|v| {
+                    v.into_iter()
+                        .find(|s| !self.batch.subs_done.contains(&s.id))
+                }),
+        };
+        if let Some(s) = stored {
+            self.batch.subs_done.push(s.id.clone());
+            let cmd = Command::MessageReceived {
+                sub: s.sub as u32,
+                vars: vars.clone(),
+            };
+            more.push_back(Work::Cmd {
+                instance: s.instance_id,
+                cmd,
+            });
+            return;
+        }
+        if let Some((d, p, s)) = self.event_starts(false, name).into_iter().next() {
+            more.push_back(Work::Start {
+                key: d.key.clone(),
+                vars: vars.clone(),
+                way: "message",
+                start: Some((d, p, s)),
+                parent: None,
+                reply: None,
+            });
+        } else {
+            tracing::warn!(
+                message = name,
+                "no instance or message start event waits for this message; dropped"
+            );
+        }
+    }
+
+    fn event_starts(&self, signal: bool, name: &str) -> Vec<(Arc<Deployment>, El, El)> {
+        let d = self
+            .inner
+            .deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        let mut out = Vec::new();
+        for id in d.latest.values() {
+            if let Some(dep) = d.by_id.get(id) {
+                for (p, s) in dep.event_starts(signal, name) {
+                    out.push((dep.clone(), p, s));
+                }
+            }
+        }
+        out
+    }
+
+    /// Instance rows for everything touched, and the batch with
+    /// creations and removals of the same row in it netted out.
+    fn finish(
+        mut self,
+    ) -> (
+        Batch,
+        Vec<String>,
+        Vec<JobInput>,
+        Vec<Option<String>>,
+        Vec<Option<String>>,
+    ) {
+        for id in &self.touched {
+            let Some(live) = self.cache.get_mut(id) else {
+                continue;
+            };
+            let st = &live.p.state;
+            live.row.status = status_name(st.status).into();
+            if st.status.is_ended() && live.row.ended_at.is_none() {
+                live.row.ended_at = Some(self.inner.clock.now_ms());
+            }
+            live.row.state = serde_json::to_vec(&live.p).unwrap_or_default();
+            let expected = live.version;
+            live.row.version = expected.map_or(1, |v| v + 1);
+            live.version = Some(live.row.version);
+            self.batch.instances.push(InstanceWrite {
+                row: live.row.clone(),
+                expected_version: expected,
+            });
+        }
+        let started: HashSet<&str> = self.batch.jobs_new.iter().map(|j| j.id.as_str()).collect();
+        self.jobs.retain(|j| started.contains(j.id.as_str()));
+        (self.batch, self.touched, self.jobs, self.ids, self.errors)
+    }
+}
+
+fn status_name(s: Status) -> &'static str {
+    match s {
+        Status::Running => "running",
+        Status::Completed => "completed",
+        Status::Terminated => "terminated",
+        Status::Failed => "failed",
+        Status::Cancelled => "cancelled",
+    }
+}

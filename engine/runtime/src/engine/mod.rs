@@ -1,0 +1,408 @@
+//! The durable engine: one loop that takes inputs (starts, job results,
+//! due timers), steps the instances they concern, and writes the new states,
+//! history, jobs, timers and subscriptions of many instances in one
+//! transaction (group commit). Jobs run under a lease; after a crash the
+//! lease runs out and the job is claimed again; its completion applies once
+//! because the commit that applies it must delete its row.
+
+mod cycle;
+mod rows;
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use baton_core::Command;
+use baton_model::Rejected;
+use serde_json::{Map, Value};
+use tokio::sync::{mpsc, oneshot};
+
+use crate::deploy::Deployment;
+use crate::job::{JobInput, JobResult};
+use crate::store::{self, Batch, DefinitionRow, Store};
+
+pub use rows::Persisted;
+
+/// Where time comes from. Tests use [`TestClock`].
+pub trait Clock: Send + Sync + 'static {
+    fn now_ms(&self) -> i64;
+}
+
+/// The wall clock.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now_ms(&self) -> i64 {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_millis() as i64)
+            .unwrap_or(0)
+    }
+}
+
+/// A clock that moves only when told to.
+#[derive(Debug, Default)]
+pub struct TestClock(AtomicI64);
+
+impl TestClock {
+    pub fn new(at: i64) -> Self {
+        TestClock(AtomicI64::new(at))
+    }
+    pub fn advance(&self, ms: i64) {
+        self.0.fetch_add(ms, Ordering::SeqCst);
+    }
+}
+
+impl Clock for TestClock {
+    fn now_ms(&self) -> i64 {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+/// Does the work of jobs.
+pub trait JobHandler: Send + Sync + 'static {
+    /// Whether this handler runs jobs of `kind` (checked at deploy time).
+    fn supports(&self, kind: &str) -> bool;
+    fn run(&self, job: JobInput) -> BoxFuture<JobResult>;
+}
+
+/// Engine errors.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("the definition was rejected:\n{0}")]
+    Rejected(#[from] Rejected),
+    #[error(transparent)]
+    Store(#[from] store::Error),
+    #[error("no deployed process with key `{0}`")]
+    UnknownKey(String),
+    #[error("cannot start: {0}")]
+    CannotStart(String),
+    #[error("the engine has stopped")]
+    Stopped,
+}
+
+#[derive(Debug, Clone)]
+pub struct Options {
+    /// This engine's name in job and timer leases.
+    pub worker: String,
+    /// How long a claimed job or timer stays invisible to other claimers.
+    pub lease_ms: i64,
+    /// Most inputs folded into one commit.
+    pub batch_max: usize,
+    /// How often due timers and abandoned jobs are looked for.
+    pub poll: Duration,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            worker: format!("baton-{}", std::process::id()),
+            lease_ms: 30_000,
+            batch_max: 1000,
+            poll: Duration::from_millis(100),
+        }
+    }
+}
+
+pub(crate) enum Input {
+    Start {
+        key: String,
+        vars: Map<String, Value>,
+        way: &'static str,
+        reply: Option<oneshot::Sender<Result<String, Error>>>,
+    },
+    Command {
+        instance: String,
+        cmd: Command,
+        /// The job whose completion this is (its row must still exist).
+        job: Option<String>,
+        /// The timer that fired (its row must still exist).
+        timer: Option<String>,
+    },
+}
+
+/// A cheap-to-clone handle on a running engine.
+#[derive(Clone)]
+pub struct Engine {
+    inner: Arc<Inner>,
+}
+
+pub(crate) struct Inner {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub handler: Arc<dyn JobHandler>,
+    pub opts: Options,
+    pub tx: mpsc::UnboundedSender<Input>,
+    pub deployments: Mutex<Deployments>,
+}
+
+#[derive(Default)]
+pub(crate) struct Deployments {
+    pub by_id: HashMap<String, Arc<Deployment>>,
+    pub latest: HashMap<String, String>,
+}
+
+impl Engine {
+    /// Start the engine's loops on the current tokio runtime.
+    pub async fn start(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        handler: Arc<dyn JobHandler>,
+        opts: Options,
+    ) -> Result<Engine, Error> {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            store,
+            clock,
+            handler,
+            opts,
+            tx,
+            deployments: Mutex::new(Deployments::default()),
+        });
+        let engine = Engine { inner };
+        engine.load_deployments().await?;
+        tokio::spawn(cycle::run_loop(engine.inner.clone(), rx));
+        tokio::spawn(poll_loop(engine.inner.clone()));
+        Ok(engine)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    async fn load_deployments(&self) -> Result<(), Error> {
+        for d in self.inner.store.list_definitions().await? {
+            let _ = self.inner.deployment(&d.id).await;
+        }
+        Ok(())
+    }
+
+    /// Deploy a BPMN document under `key` (default: its main process id).
+    /// The same text again returns the existing version.
+    pub async fn deploy(&self, xml: &str, key: Option<&str>) -> Result<DefinitionRow, Error> {
+        let handler = self.inner.handler.clone();
+        let probe = Deployment::compile(key, 0, xml, &|k| handler.supports(k))?;
+        let key = probe.key.clone();
+        let hash = sha256_hex(xml);
+        if let Some(existing) = self.inner.store.definition_by_hash(&key, &hash).await? {
+            return Ok(existing);
+        }
+        let version = self.inner.store.next_version(&key).await?;
+        let row = DefinitionRow {
+            id: format!("{key}:{version}"),
+            key: key.clone(),
+            version,
+            name: probe
+                .model
+                .main_process()
+                .and_then(|p| probe.model.element(p).name.clone()),
+            xml: xml.to_owned(),
+            hash,
+            deployed_at: self.inner.clock.now_ms(),
+        };
+        let batch = Batch {
+            definitions: vec![row.clone()],
+            ..Batch::default()
+        };
+        self.inner.store.commit(&batch).await?;
+        let dep = Deployment {
+            id: row.id.clone(),
+            version,
+            ..probe
+        };
+        let mut d = self
+            .inner
+            .deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner());
+        d.by_id.insert(row.id.clone(), Arc::new(dep));
+        d.latest.insert(key, row.id.clone());
+        Ok(row)
+    }
+
+    /// Start an instance of the latest version of `key`; resolves once it is committed.
+    pub async fn start_instance(
+        &self,
+        key: &str,
+        vars: Map<String, Value>,
+        way: &'static str,
+    ) -> Result<String, Error> {
+        let (reply, rx) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Input::Start {
+                key: key.to_owned(),
+                vars,
+                way,
+                reply: Some(reply),
+            })
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)?
+    }
+
+    /// Queue a start without waiting for it (bulk loads).
+    pub fn start_detached(
+        &self,
+        key: &str,
+        vars: Map<String, Value>,
+        way: &'static str,
+    ) -> Result<(), Error> {
+        self.inner
+            .tx
+            .send(Input::Start {
+                key: key.to_owned(),
+                vars,
+                way,
+                reply: None,
+            })
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Deliver a command to an instance (operator actions, messages, tasks).
+    pub fn send(&self, instance: &str, cmd: Command) -> Result<(), Error> {
+        self.inner
+            .tx
+            .send(Input::Command {
+                instance: instance.to_owned(),
+                cmd,
+                job: None,
+                timer: None,
+            })
+            .map_err(|_| Error::Stopped)
+    }
+}
+
+impl Inner {
+    /// A deployment by id, compiled from the store on first use.
+    pub async fn deployment(&self, id: &str) -> Option<Arc<Deployment>> {
+        if let Some(d) = self
+            .deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .by_id
+            .get(id)
+        {
+            return Some(d.clone());
+        }
+        let row = self.store.definition(id).await.ok()??;
+        let handler = self.handler.clone();
+        let dep = Deployment::compile(Some(&row.key), row.version, &row.xml, &|k| {
+            handler.supports(k)
+        });
+        let dep = match dep {
+            Ok(d) => Arc::new(d),
+            Err(e) => {
+                tracing::error!(
+                    definition = id,
+                    "a stored definition no longer compiles: {e}"
+                );
+                return None;
+            }
+        };
+        let mut d = self.deployments.lock().unwrap_or_else(|e| e.into_inner());
+        let newer = d
+            .latest
+            .get(&row.key)
+            .and_then(|l| d.by_id.get(l))
+            .is_some_and(|x| x.version > row.version);
+        if !newer {
+            d.latest.insert(row.key.clone(), row.id.clone());
+        }
+        d.by_id.insert(row.id.clone(), dep.clone());
+        Some(dep)
+    }
+
+    pub async fn latest(&self, key: &str) -> Option<Arc<Deployment>> {
+        let id = self
+            .deployments
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .latest
+            .get(key)
+            .cloned();
+        match id {
+            Some(id) => self.deployment(&id).await,
+            None => {
+                let row = self.store.latest_definition(key).await.ok()??;
+                self.deployment(&row.id).await
+            }
+        }
+    }
+
+    /// Run a job and feed its result back into the loop.
+    pub fn run_job(self: &Arc<Self>, job: JobInput) {
+        let inner = self.clone();
+        tokio::spawn(async move {
+            let (instance, exec, id) = (job.instance_id.clone(), job.exec, job.id.clone());
+            let cmd = match inner.handler.run(job).await {
+                JobResult::Done { output, vars } => Command::JobCompleted { exec, output, vars },
+                JobResult::Failed(error) => Command::JobFailed { exec, error },
+            };
+            let _ = inner.tx.send(Input::Command {
+                instance,
+                cmd,
+                job: Some(id),
+                timer: None,
+            });
+        });
+    }
+}
+
+/// Claim due timers and abandoned jobs (expired leases) and feed them in.
+async fn poll_loop(inner: Arc<Inner>) {
+    loop {
+        if inner.tx.is_closed() {
+            return;
+        }
+        let now = inner.clock.now_ms();
+        let worker = inner.opts.worker.clone();
+        match inner
+            .store
+            .claim_timers(&worker, 1000, now, inner.opts.lease_ms)
+            .await
+        {
+            Ok(timers) => {
+                for t in timers {
+                    let cmd = Command::TimerFired { sub: t.sub as u32 };
+                    let _ = inner.tx.send(Input::Command {
+                        instance: t.instance_id,
+                        cmd,
+                        job: None,
+                        timer: Some(t.id),
+                    });
+                }
+            }
+            Err(e) => tracing::warn!("claiming timers: {e}"),
+        }
+        match inner
+            .store
+            .claim_jobs(&worker, None, 1000, now, inner.opts.lease_ms)
+            .await
+        {
+            Ok(jobs) => {
+                for j in jobs {
+                    match serde_json::from_str::<JobInput>(&j.payload) {
+                        Ok(input) => inner.run_job(input),
+                        Err(e) => tracing::error!(job = j.id, "unreadable job payload: {e}"),
+                    }
+                }
+            }
+            Err(e) => tracing::warn!("claiming jobs: {e}"),
+        }
+        tokio::time::sleep(inner.opts.poll).await;
+    }
+}
+
+fn sha256_hex(s: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(s.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}

@@ -1,0 +1,144 @@
+//! Turning one step's actions and history into store rows, and the
+//! persisted form of an instance.
+
+use baton_core::{Action, HistoryEvent, HistoryKind, InstanceState};
+use baton_model::Model;
+use serde::{Deserialize, Serialize};
+
+use crate::store::{Batch, HistoryRow, IncidentRow, SubscriptionRow, TaskRow, TimerRow};
+
+/// What an instance row's `state` column holds.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct Persisted {
+    pub state: InstanceState,
+    /// The last history sequence number written.
+    pub seq: i64,
+}
+
+pub fn history_row(instance: &str, seq: i64, model: &Model, h: &HistoryEvent) -> HistoryRow {
+    let (kind, data) = match &h.kind {
+        HistoryKind::Passed => ("passed", None),
+        HistoryKind::Started => ("started", None),
+        HistoryKind::Completed => ("completed", None),
+        HistoryKind::Terminated => ("terminated", None),
+        HistoryKind::Retried => ("retried", None),
+        HistoryKind::Skipped => ("skipped", None),
+        HistoryKind::Failed { message } => {
+            ("failed", Some(serde_json::json!({ "message": message })))
+        }
+        HistoryKind::Thrown { what, caught } => (
+            "thrown",
+            Some(serde_json::json!({ "what": what, "caught": caught })),
+        ),
+    };
+    HistoryRow {
+        instance_id: instance.to_owned(),
+        seq,
+        exec: i64::from(h.exec),
+        element_id: model.element(h.element).id.clone(),
+        kind: kind.to_owned(),
+        data: data.map(|d| d.to_string()),
+        at: h.at,
+    }
+}
+
+/// One row per activity instance: a retry replaces the failed attempt's row.
+pub fn job_id(instance: &str, exec: u32) -> String {
+    format!("{instance}:{exec}")
+}
+
+pub fn sub_id(instance: &str, sub: u32) -> String {
+    format!("{instance}:{sub}")
+}
+
+/// Rows for the actions that only touch this instance's own bookkeeping
+/// (timers, subscriptions, tasks, incidents). Jobs, children, signals and
+/// messages need the engine and are handled there.
+pub fn bookkeeping(instance: &str, model: &Model, now: i64, a: &Action, b: &mut Batch) {
+    match a {
+        Action::SetTimer { sub, element, due } => {
+            let id = sub_id(instance, *sub);
+            // A cycle re-arms the same timer: replace the fired row.
+            b.timers_cancelled.push(id.clone());
+            b.timers_new.push(TimerRow {
+                id,
+                instance_id: instance.to_owned(),
+                sub: i64::from(*sub),
+                element_id: model.element(*element).id.clone(),
+                due_at: *due,
+                lease_until: None,
+            });
+        }
+        Action::CancelTimer { sub } => {
+            // Armed earlier in this same batch: then it never reaches the store.
+            let id = sub_id(instance, *sub);
+            b.timers_new.retain(|t| t.id != id);
+            b.timers_cancelled.push(id);
+        }
+        Action::SubscribeMessage { sub, name, .. } | Action::SubscribeSignal { sub, name, .. } => {
+            let kind = if matches!(a, Action::SubscribeMessage { .. }) {
+                "message"
+            } else {
+                "signal"
+            };
+            b.subs_new.push(SubscriptionRow {
+                id: sub_id(instance, *sub),
+                instance_id: instance.to_owned(),
+                sub: i64::from(*sub),
+                kind: kind.to_owned(),
+                name: name.clone(),
+                correlation_key: None,
+                created_at: now,
+            });
+        }
+        Action::Unsubscribe { sub } => {
+            let id = sub_id(instance, *sub);
+            let before = b.subs_new.len();
+            b.subs_new.retain(|s| s.id != id);
+            if before == b.subs_new.len() {
+                b.subs_done.push(id);
+            }
+        }
+        Action::CreateTask { exec, element } => {
+            let e = model.element(*element);
+            let attr = |k: &str| {
+                e.ext
+                    .as_ref()
+                    .and_then(|x| x.attrs.get(k))
+                    .and_then(|v| v.as_str())
+                    .map(str::to_owned)
+            };
+            b.tasks_new.push(TaskRow {
+                id: sub_id(instance, *exec),
+                instance_id: instance.to_owned(),
+                exec: i64::from(*exec),
+                element_id: e.id.clone(),
+                name: e.name.clone(),
+                assignee: attr("assignee"),
+                candidate_groups: attr("candidateGroups"),
+                form_key: attr("formKey"),
+                state: "open".to_owned(),
+                created_at: now,
+                ended_at: None,
+            });
+        }
+        Action::CancelTask { exec } => {
+            b.tasks_ended
+                .push((sub_id(instance, *exec), "cancelled".to_owned(), now))
+        }
+        Action::Incident {
+            exec,
+            element,
+            message,
+        } => b.incidents_new.push(IncidentRow {
+            id: format!("{instance}:{exec}:{now}"),
+            instance_id: instance.to_owned(),
+            exec: i64::from(*exec),
+            element_id: model.element(*element).id.clone(),
+            message: message.clone(),
+            created_at: now,
+            resolved_at: None,
+        }),
+        _ => {}
+    }
+}

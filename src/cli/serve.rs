@@ -1,0 +1,163 @@
+//! `baton serve`, `baton start`, `baton status`: the durable engine.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use axum::extract::State;
+use axum::routing::get;
+use axum::{Json, Router};
+use baton_runtime::engine::{Engine, Options, SystemClock};
+use baton_runtime::handlers::Builtin;
+use baton_runtime::store::Store;
+use serde_json::json;
+
+#[derive(clap::Args)]
+pub struct Args {
+    /// Address for the HTTP server.
+    #[arg(long, env = "BATON_LISTEN", default_value = "127.0.0.1:8080")]
+    listen: String,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+#[derive(clap::Args, Clone)]
+pub struct EngineArgs {
+    /// sqlite://FILE?mode=rwc (default ./baton.db) or postgres://…
+    #[arg(long, env = "BATON_STORE", default_value = super::DEFAULT_STORE)]
+    pub store: String,
+    /// How long a claimed job or timer is held before another engine may take it.
+    #[arg(long, env = "BATON_LEASE_MS", default_value_t = 30_000)]
+    pub lease_ms: i64,
+    /// How often to look for due timers and abandoned jobs.
+    #[arg(long, env = "BATON_POLL_MS", default_value_t = 100)]
+    pub poll_ms: u64,
+}
+
+impl Default for EngineArgs {
+    fn default() -> Self {
+        EngineArgs {
+            store: super::DEFAULT_STORE.into(),
+            lease_ms: 30_000,
+            poll_ms: 100,
+        }
+    }
+}
+
+pub async fn engine(url: &str, e: EngineArgs) -> Result<Engine> {
+    let store = Store::connect(url)
+        .await
+        .with_context(|| format!("opening the store {url}"))?;
+    let opts = Options {
+        lease_ms: e.lease_ms,
+        poll: Duration::from_millis(e.poll_ms),
+        ..Options::default()
+    };
+    Ok(Engine::start(
+        store,
+        Arc::new(SystemClock),
+        Arc::new(Builtin::default()),
+        opts,
+    )
+    .await?)
+}
+
+pub fn main(a: Args) -> Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let engine = engine(&a.engine.store, a.engine.clone()).await?;
+        let app = Router::new()
+            .route(
+                "/healthz",
+                get(|| async { Json(json!({ "status": "ok" })) }),
+            )
+            .route("/api/v1/health", get(health))
+            .with_state(engine);
+        let listener = tokio::net::TcpListener::bind(&a.listen)
+            .await
+            .with_context(|| format!("binding {}", a.listen))?;
+        tracing::info!(
+            "baton serving on http://{} (store {})",
+            a.listen,
+            a.engine.store
+        );
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = tokio::signal::ctrl_c().await;
+            })
+            .await?;
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+async fn health(State(engine): State<Engine>) -> Json<serde_json::Value> {
+    let counts = engine.store().count_instances_by_status().await;
+    Json(match counts {
+        Ok(c) => {
+            json!({ "status": "ok", "store": format!("{:?}", engine.store().dialect()).to_lowercase(),
+            "instances": c.into_iter().collect::<std::collections::BTreeMap<_, _>>() })
+        }
+        Err(e) => json!({ "status": "degraded", "error": e.to_string() }),
+    })
+}
+
+#[derive(clap::Args)]
+pub struct StartArgs {
+    file: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    instances: usize,
+    #[arg(long = "var")]
+    vars: Vec<String>,
+    #[command(flatten)]
+    engine: EngineArgs,
+}
+
+pub fn start_main(a: StartArgs) -> Result<ExitCode> {
+    let xml = super::read(&a.file)?;
+    let vars = super::parse_vars(&a.vars)?;
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let engine = engine(&a.engine.store, a.engine.clone()).await?;
+        let def = engine.deploy(&xml, None).await?;
+        let mut waits = Vec::with_capacity(a.instances);
+        for _ in 0..a.instances {
+            let e = engine.clone();
+            let (k, v) = (def.key.clone(), vars.clone());
+            waits.push(tokio::spawn(
+                async move { e.start_instance(&k, v, "api").await },
+            ));
+        }
+        let mut started = 0;
+        for w in waits {
+            w.await??;
+            started += 1;
+        }
+        super::emit(format!(
+            "{}",
+            json!({ "definition": def.id, "started": started })
+        ));
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
+#[derive(clap::Args)]
+pub struct StatusArgs {
+    #[arg(long, env = "BATON_STORE", default_value = super::DEFAULT_STORE)]
+    store: String,
+}
+
+pub fn status_main(a: StatusArgs) -> Result<ExitCode> {
+    let rt = tokio::runtime::Runtime::new()?;
+    rt.block_on(async {
+        let store = Store::connect(&a.store).await?;
+        let c: std::collections::BTreeMap<_, _> = store
+            .count_instances_by_status()
+            .await?
+            .into_iter()
+            .collect();
+        super::emit(format!("{}", json!({ "instances": c })));
+        Ok(ExitCode::SUCCESS)
+    })
+}
