@@ -9,7 +9,9 @@
 //!   which reaches the constraint checker and the compiler with well-formed
 //!   but semantically odd models that byte mutations rarely produce.
 //!
-//! Run: `cargo +nightly fuzz run bpmn -- -dict=bpmn.dict`
+//! Seed (the corpus directory is not versioned), then run:
+//! `mkdir -p corpus/bpmn && find ../../shared/corpus/betsy ../../shared/corpus/bpmn/bpmn-miwg-test-suite ../engine/model/tests/fixtures -name '*.bpmn*' -exec cp {} corpus/bpmn/ \;`
+//! `cargo +nightly fuzz run bpmn -- -dict=bpmn.dict -timeout=10`
 
 #![no_main]
 

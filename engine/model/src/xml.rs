@@ -154,6 +154,9 @@ pub struct XmlError {
 /// Maps byte offsets to line:column.
 struct LineIndex {
     starts: Vec<usize>,
+    /// The last answer `(offset, column)`: the parser asks in increasing order,
+    /// so a long line (minified XML) is counted once, not once per element.
+    last: std::cell::Cell<(usize, usize)>,
 }
 
 impl LineIndex {
@@ -165,20 +168,30 @@ impl LineIndex {
                 .filter(|(_, b)| *b == b'\n')
                 .map(|(i, _)| i + 1),
         );
-        LineIndex { starts }
+        LineIndex {
+            starts,
+            last: std::cell::Cell::new((0, 0)),
+        }
     }
 
     fn pos(&self, src: &str, offset: usize) -> Pos {
         let offset = offset.min(src.len());
         let line = self.starts.partition_point(|&s| s <= offset).max(1);
         let start = self.starts[line - 1];
-        let col = src
-            .get(start..offset)
-            .map_or(offset - start, |s| s.chars().count())
-            + 1;
+        let (last_offset, last_col) = self.last.get();
+        let (from, base) = if (start..=offset).contains(&last_offset) {
+            (last_offset, last_col)
+        } else {
+            (start, 0)
+        };
+        let col = base
+            + src
+                .get(from..offset)
+                .map_or(offset - from, |s| s.chars().count());
+        self.last.set((offset, col));
         Pos {
             line: line as u32,
-            col: col as u32,
+            col: col as u32 + 1,
         }
     }
 }
@@ -390,6 +403,17 @@ mod tests {
             c.attrs.is_empty() && b.attrs.is_empty(),
             "declarations are not attributes"
         );
+    }
+
+    #[test]
+    fn columns_count_characters_on_long_lines() {
+        let root = parse("<a>é<b/>é<c/>\n  <d/><e/></a>").unwrap();
+        let cols: Vec<(u32, u32)> = root
+            .children
+            .iter()
+            .map(|c| (c.pos.line, c.pos.col))
+            .collect();
+        assert_eq!(cols, [(1, 5), (1, 10), (2, 3), (2, 7)]);
     }
 
     #[test]

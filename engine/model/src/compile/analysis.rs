@@ -2,6 +2,8 @@
 //! compensation handlers, link pairs, start conditions, inclusive-join
 //! reachability and cycles that can never end.
 
+use std::collections::{HashMap, HashSet};
+
 use super::Compiler;
 use crate::model::{Bits, El, Gateway, Kind, TaskKind, Throw, Trigger};
 use crate::xml::{self, Pos};
@@ -60,20 +62,28 @@ impl<'a> Compiler<'a> {
         let children = m.element(scope).children.clone();
         let mut problems: Vec<(String, Pos, String, &str)> = Vec::new();
         let mut has_start = false;
+        let caught: HashSet<&str> = children
+            .iter()
+            .filter_map(|&c| match &m.element(c).kind {
+                Kind::CatchEvent { triggers, .. } => Some(triggers),
+                _ => None,
+            })
+            .flatten()
+            .filter_map(|t| match t {
+                Trigger::Link(n) => Some(n.as_str()),
+                _ => None,
+            })
+            .collect();
         for &c in &children {
             let e = m.element(c);
             match &e.kind {
                 Kind::StartEvent { .. } => has_start = true,
                 Kind::ThrowEvent { results } => {
                     for r in results {
-                        if let Throw::Link(name) = r {
-                            let found = children.iter().any(|&o| {
-                                matches!(&m.element(o).kind, Kind::CatchEvent { triggers, .. }
-                                    if triggers.iter().any(|t| matches!(t, Trigger::Link(n) if n == name)))
-                            });
-                            if !found {
-                                problems.push((e.id.clone(), e.pos, format!("link `{name}` has no catching link event in the same (sub-)process"), "EXT.098"));
-                            }
+                        if let Throw::Link(name) = r
+                            && !caught.contains(name.as_str())
+                        {
+                            problems.push((e.id.clone(), e.pos, format!("link `{name}` has no catching link event in the same (sub-)process"), "EXT.098"));
                         }
                     }
                 }
@@ -137,56 +147,67 @@ impl<'a> Compiler<'a> {
     }
 
     /// A strongly connected set of flow nodes with no way out and no wait state.
+    ///
+    /// Flows never leave their scope, so the search runs over the scope's own
+    /// nodes, indexed locally: linear in the scope, whatever the model's size.
     fn endless_cycle(&self, nodes: &[El]) -> Option<El> {
         let m = &self.model;
+        let local: HashMap<El, usize> = nodes.iter().enumerate().map(|(k, &e)| (e, k)).collect();
         // Tarjan's SCC, iterative to stay safe on large graphs.
-        let n = m.elements.len();
+        let n = nodes.len();
         let mut index = vec![u32::MAX; n];
         let mut low = vec![0u32; n];
         let mut on_stack = vec![false; n];
-        let mut stack: Vec<El> = Vec::new();
+        let mut in_comp = vec![false; n];
+        let mut stack: Vec<usize> = Vec::new();
         let mut counter = 0u32;
-        for &root in nodes {
-            if index[root.0 as usize] != u32::MAX {
+        for root in 0..n {
+            if index[root] != u32::MAX {
                 continue;
             }
-            let mut work: Vec<(El, usize)> = vec![(root, 0)];
+            let mut work: Vec<(usize, usize)> = vec![(root, 0)];
             while let Some(&mut (v, ref mut next)) = work.last_mut() {
-                let vi = v.0 as usize;
-                if *next == 0 && index[vi] == u32::MAX {
-                    index[vi] = counter;
-                    low[vi] = counter;
+                if *next == 0 && index[v] == u32::MAX {
+                    index[v] = counter;
+                    low[v] = counter;
                     counter += 1;
                     stack.push(v);
-                    on_stack[vi] = true;
+                    on_stack[v] = true;
                 }
-                let out = &m.element(v).outgoing;
+                let out = &m.element(nodes[v]).outgoing;
                 if *next < out.len() {
-                    let w = m.flow(out[*next]).target;
+                    let target = m.flow(out[*next]).target;
                     *next += 1;
-                    let wi = w.0 as usize;
-                    if index[wi] == u32::MAX {
+                    let Some(&w) = local.get(&target) else {
+                        continue;
+                    };
+                    if index[w] == u32::MAX {
                         work.push((w, 0));
-                    } else if on_stack[wi] {
-                        low[vi] = low[vi].min(index[wi]);
+                    } else if on_stack[w] {
+                        low[v] = low[v].min(index[w]);
                     }
                     continue;
                 }
                 work.pop();
                 if let Some(&(p, _)) = work.last() {
-                    low[p.0 as usize] = low[p.0 as usize].min(low[vi]);
+                    low[p] = low[p].min(low[v]);
                 }
-                if low[vi] == index[vi] {
+                if low[v] == index[v] {
                     let mut comp = Vec::new();
                     while let Some(w) = stack.pop() {
-                        on_stack[w.0 as usize] = false;
-                        comp.push(w);
+                        on_stack[w] = false;
+                        in_comp[w] = true;
+                        comp.push(nodes[w]);
                         if w == v {
                             break;
                         }
                     }
-                    if self.is_endless(&comp) {
+                    let member = |e: El| local.get(&e).is_some_and(|&k| in_comp[k]);
+                    if self.is_endless(&comp, member) {
                         return comp.into_iter().min();
+                    }
+                    for e in &comp {
+                        in_comp[local[e]] = false;
                     }
                 }
             }
@@ -194,7 +215,7 @@ impl<'a> Compiler<'a> {
         None
     }
 
-    fn is_endless(&self, comp: &[El]) -> bool {
+    fn is_endless(&self, comp: &[El], member: impl Fn(El) -> bool) -> bool {
         let m = &self.model;
         let cyclic = comp.len() > 1
             || m.element(comp[0])
@@ -206,10 +227,7 @@ impl<'a> Compiler<'a> {
         }
         comp.iter().all(|&e| {
             let el = m.element(e);
-            let exits = el
-                .outgoing
-                .iter()
-                .any(|f| !comp.contains(&m.flow(*f).target));
+            let exits = el.outgoing.iter().any(|f| !member(m.flow(*f).target));
             let conditional = el.outgoing.iter().any(|f| m.flow(*f).condition.is_some());
             let waits = match &el.kind {
                 Kind::Task(t) => !matches!(t, TaskKind::Plain),

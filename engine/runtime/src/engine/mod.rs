@@ -75,7 +75,7 @@ pub trait JobHandler: Send + Sync + 'static {
 /// Engine errors.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
-    #[error("the definition was rejected:\n{0}")]
+    #[error("the definition was rejected")]
     Rejected(#[from] Rejected),
     #[error(transparent)]
     Store(#[from] store::Error),

@@ -6,7 +6,7 @@
 
 use std::collections::{HashMap, HashSet};
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, SqlErr, Statement, Value};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr, RuntimeErr, SqlErr, Statement, Value};
 
 use super::Store;
 use super::codec::bind_instance_fields;
@@ -53,7 +53,9 @@ impl Apply<'_> {
             .partition(|w| w.expected_version.is_none());
         let new: Vec<&InstanceRow> = new.into_iter().map(|w| &w.row).collect();
         self.insert(&new).await?;
-        for round in rounds(updated, |w| w.row.id.as_str()) {
+        for mut round in rounds(updated, |w| w.row.id.as_str()) {
+            // One lock order for every engine: fewer deadlocks on PostgreSQL.
+            round.sort_unstable_by(|a, b| a.row.id.cmp(&b.row.id));
             self.update_instances(&round).await?;
         }
         self.insert(&b.history).await?;
@@ -100,7 +102,11 @@ impl Apply<'_> {
     }
 
     async fn returned_ids(&self, stmt: Statement, op: &'static str) -> Result<HashSet<String>> {
-        let rows = self.txn.query_all_raw(stmt).await.during(op)?;
+        let rows = self
+            .txn
+            .query_all_raw(stmt)
+            .await
+            .map_err(|err| conflict_or_db(err, op))?;
         rows.iter()
             .map(|r| r.try_get_by_index::<String>(0))
             .collect::<Result<_, DbErr>>()
@@ -191,11 +197,24 @@ impl Apply<'_> {
     }
 }
 
-/// A unique-key violation means someone else wrote the same row first.
+/// A unique-key violation means someone else wrote the same row first; a
+/// PostgreSQL deadlock or serialization failure, that another transaction
+/// won. Either way the batch was not applied and may be retried.
 fn conflict_or_db(err: DbErr, op: &'static str) -> Error {
-    match err.sql_err() {
-        Some(SqlErr::UniqueConstraintViolation(msg)) => Error::Conflict {
+    if let Some(SqlErr::UniqueConstraintViolation(msg)) = err.sql_err() {
+        return Error::Conflict {
             what: format!("duplicate key: {msg}"),
+        };
+    }
+    let code = match &err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            e.as_database_error().and_then(|d| d.code())
+        }
+        _ => None,
+    };
+    match code.as_deref() {
+        Some("40P01") | Some("40001") => Error::Conflict {
+            what: format!("lost a race with another transaction: {err}"),
         },
         _ => Error::Db { op, source: err },
     }

@@ -31,6 +31,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+use error::Context;
 pub use error::{Error, Result};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
 pub use rows::*;
@@ -150,8 +151,6 @@ impl Store {
     }
 }
 
-use error::Context;
-
 /// The writer (migrated), then the readers.
 async fn connect_sqlite(url: &str) -> Result<(Dialect, DatabaseConnection, DatabaseConnection)> {
     let memory = url.contains(":memory:") || url.contains("mode=memory");
@@ -184,8 +183,9 @@ fn sqlite_tuning(options: SqliteConnectOptions, memory: bool) -> SqliteConnectOp
     if memory {
         options
     } else {
-        // WAL: readers never block the writer; NORMAL: durable at each
-        // checkpoint, and a crash loses no committed transaction's integrity.
+        // WAL: readers never block the writer. NORMAL: no fsync per commit;
+        // the database stays consistent, and a power cut (not a process
+        // crash) may lose the last few commits.
         options
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)

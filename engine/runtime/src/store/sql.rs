@@ -239,28 +239,25 @@ fn values_statement(
     tail: &str,
 ) -> Statement {
     let rows = values.len() / cols.max(1);
-    let mut text = String::with_capacity(head.len() + tail.len() + rows * cols * 7);
+    let mut text = String::with_capacity(head.len() + tail.len() + rows * (cols * 6 + 4));
     text.push_str(head);
-    let mut n = 0;
-    for row in 0..rows {
-        if row > 0 {
-            text.push_str(", ");
+    match dialect {
+        Dialect::Sqlite => {
+            // Every row reads the same: build it once.
+            let row = format!("({})", vec!["?"; cols].join(", "));
+            text.push_str(&vec![row.as_str(); rows].join(", "));
         }
-        text.push('(');
-        for col in 0..cols {
-            if col > 0 {
-                text.push_str(", ");
-            }
-            n += 1;
-            match dialect {
-                Dialect::Sqlite => text.push('?'),
-                Dialect::Postgres => {
-                    use std::fmt::Write;
-                    let _ = write!(text, "${n}");
+        Dialect::Postgres => {
+            use std::fmt::Write;
+            for row in 0..rows {
+                text.push_str(if row == 0 { "(" } else { ", (" });
+                for col in 0..cols {
+                    let sep = if col == 0 { "" } else { ", " };
+                    let _ = write!(text, "{sep}${}", row * cols + col + 1);
                 }
+                text.push(')');
             }
         }
-        text.push(')');
     }
     text.push_str(tail);
     Statement::from_sql_and_values(dialect.backend(), text, values)
@@ -283,5 +280,14 @@ mod tests {
             chunk_sizes(300, 200, Dialect::Sqlite),
             vec![128, 128, 32, 8, 4]
         );
+    }
+
+    #[test]
+    fn placeholders_per_dialect() {
+        let values = || (0..4).map(|i: i64| Value::from(i)).collect();
+        let sqlite = values_statement(Dialect::Sqlite, "V ", 2, values(), " T");
+        assert_eq!(sqlite.sql, "V (?, ?), (?, ?) T");
+        let pg = values_statement(Dialect::Postgres, "V ", 2, values(), " T");
+        assert_eq!(pg.sql, "V ($1, $2), ($3, $4) T");
     }
 }
