@@ -77,7 +77,7 @@ pub fn main(a: Args) -> Result<ExitCode> {
         "outputs": inst.state.outputs,
         "trace": trace,
     });
-    super::emit(format!("{}", serde_json::to_string_pretty(&out)?));
+    super::emit(serde_json::to_string_pretty(&out)?);
     Ok(match inst.state.status {
         Status::Failed => ExitCode::from(1),
         _ if !inst.incidents.is_empty() => ExitCode::from(1),
@@ -102,7 +102,7 @@ fn run_durable(
                 let history = engine.store().history(&id).await?;
                 let trace: Vec<_> = history.iter().map(|h| json!({ "element": h.element_id, "exec": h.exec, "event": h.kind, "at": h.at })).collect();
                 let out = json!({ "instance": id, "definition": def.id, "status": row.status, "trace": trace });
-                super::emit(format!("{}", serde_json::to_string_pretty(&out)?));
+                super::emit(serde_json::to_string_pretty(&out)?);
                 if row.status == "running" {
                     bail!("the instance is still running after {} s", a.timeout_secs);
                 }

@@ -37,7 +37,7 @@ pub fn main(cmd: Cmd) -> Result<ExitCode> {
     };
     let fires = baton_schedule::preview(&expr, &tz, cal.as_ref(), chrono::Utc::now(), n)?;
     for f in fires {
-        super::emit(format!("{}", f.to_rfc3339()));
+        super::emit(f.to_rfc3339());
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -157,7 +157,7 @@ pub fn status_main(a: StatusArgs) -> Result<ExitCode> {
             .await?
             .into_iter()
             .collect();
-        super::emit(format!("{}", json!({ "instances": c })));
+        super::emit(json!({ "instances": c }));
         Ok(ExitCode::SUCCESS)
     })
 }

@@ -193,7 +193,7 @@ impl Machine {
         self.out.clear();
         baton_core::step(&model, &mut inst.state, self.now, cmd, &mut self.out)?;
         if self.keep_history {
-            inst.history.extend(self.out.history.drain(..));
+            inst.history.append(&mut self.out.history);
         }
         let actions = std::mem::take(&mut self.out.actions);
         for a in actions {

@@ -340,15 +340,10 @@ impl Run<'_> {
                 self.remove_exec(owner);
                 self.history(owner, gw, HistoryKind::Completed);
                 self.set_event_vars(scope, vars);
-                if matches!(self.m.element(el).kind, Kind::Task(_)) {
-                    let id = self.new_id();
-                    self.history(id, el, HistoryKind::Passed);
-                    self.leave(scope, el, id);
-                } else {
-                    let id = self.new_id();
-                    self.history(id, el, HistoryKind::Passed);
-                    self.leave(scope, el, id);
-                }
+                // A receive task here completes at once: its message has arrived.
+                let id = self.new_id();
+                self.history(id, el, HistoryKind::Passed);
+                self.leave(scope, el, id);
             }
         }
     }

@@ -299,8 +299,11 @@ impl Run<'_> {
                 i += 1;
                 continue;
             }
-            if is_complex && !j.fired {
-                if let Some(go) = self.complex_activation(i) {
+            if is_complex
+                && !j.fired
+                && let Some(go) = self.complex_activation(i)
+            {
+                {
                     if go {
                         let j = &mut self.st.joins[i];
                         let n = j.counts.len();

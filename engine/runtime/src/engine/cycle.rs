@@ -116,7 +116,13 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
     while let Some(w) = work.pop_front() {
         c.work(w, &mut work).await;
     }
-    let (batch, touched, jobs, ids, errors) = c.finish();
+    let Finished {
+        batch,
+        touched,
+        jobs,
+        ids,
+        errors,
+    } = c.finish();
     match inner.store.commit(&batch).await {
         Ok(()) => {
             for (i, r) in replies.into_iter().enumerate() {
@@ -170,6 +176,15 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
             }
         }
     }
+}
+
+/// What a cycle commits, and what follows a successful commit.
+struct Finished {
+    batch: Batch,
+    touched: Vec<String>,
+    jobs: Vec<JobInput>,
+    ids: Vec<Option<String>>,
+    errors: Vec<Option<String>>,
 }
 
 struct Cycle<'a> {
@@ -550,17 +565,8 @@ impl Cycle<'_> {
         out
     }
 
-    /// Instance rows for everything touched, and the batch with
-    /// creations and removals of the same row in it netted out.
-    fn finish(
-        mut self,
-    ) -> (
-        Batch,
-        Vec<String>,
-        Vec<JobInput>,
-        Vec<Option<String>>,
-        Vec<Option<String>>,
-    ) {
+    /// Add the instance rows of everything touched.
+    fn finish(mut self) -> Finished {
         for id in &self.touched {
             let Some(live) = self.cache.get_mut(id) else {
                 continue;
@@ -581,7 +587,13 @@ impl Cycle<'_> {
         }
         let started: HashSet<&str> = self.batch.jobs_new.iter().map(|j| j.id.as_str()).collect();
         self.jobs.retain(|j| started.contains(j.id.as_str()));
-        (self.batch, self.touched, self.jobs, self.ids, self.errors)
+        Finished {
+            batch: self.batch,
+            touched: self.touched,
+            jobs: self.jobs,
+            ids: self.ids,
+            errors: self.errors,
+        }
     }
 }
 
