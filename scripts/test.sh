@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Every check and test, as CI runs them. Usage: bash scripts/test.sh
+# Needs PostgreSQL on 127.0.0.1:5432 (trust) for the store tests; under
+# CI=true a missing service fails the run instead of skipping.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n== %s\n' "$*"; }
+
+step "format"
+cargo fmt --all -- --check
+
+step "lint"
+cargo clippy --workspace --all-targets -- -D warnings
+
+step "the pure crates build for wasm32 (no I/O, no clock, no threads in model/expr/core)"
+if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown; then
+  rustup target add wasm32-unknown-unknown
+fi
+cargo build -p baton-expr -p baton-model -p baton-core --target wasm32-unknown-unknown
+
+step "tests"
+cargo test --workspace --all-targets
+cargo test --workspace --doc
