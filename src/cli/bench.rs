@@ -57,7 +57,10 @@ pub fn main(cmd: Cmd) -> Result<ExitCode> {
     };
     let line = json!({
         "engine": "baton",
+        "version": env!("CARGO_PKG_VERSION"),
         "file": file.file_name().map(|f| f.to_string_lossy().into_owned()),
+        "reparse": false,
+        "n": instances,
         "instances": instances,
         "seconds": secs,
         "instances_per_sec": instances as f64 / secs,

@@ -3,7 +3,9 @@
 //! [`compile`] parses the document ([`xml`]), checks the specification's
 //! constraints ([`constraints`]), reads every element's semantics and rejects
 //! whatever the engine cannot execute — each problem as a [`Diagnostic`] with
-//! the element id and `line:column`.
+//! the element id and `line:column`. QName references resolve through the
+//! namespace declarations in scope ([`qname`]); exports of Camunda, Flowable and
+//! bpmn-js get the compatibility readings listed in [`constraints`] ([`vendor`]).
 mod compile;
 pub mod constraints;
 pub mod diagnostic;

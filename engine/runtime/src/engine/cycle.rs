@@ -30,6 +30,17 @@ pub(super) struct Live {
     version: Option<i64>,
 }
 
+/// An input kept for a retry after a conflict.
+enum Retry {
+    Start {
+        key: String,
+        vars: Map<String, Value>,
+        way: &'static str,
+        reply: usize,
+    },
+    Input(Input),
+}
+
 enum Work {
     Start {
         key: String,
@@ -73,7 +84,12 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                 reply,
             } => {
                 replies.push(reply);
-                retry.push(None);
+                retry.push(Retry::Start {
+                    key: key.clone(),
+                    vars: vars.clone(),
+                    way,
+                    reply: replies.len() - 1,
+                });
                 work.push_back(Work::Start {
                     key,
                     vars,
@@ -91,7 +107,7 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
             } => {
                 guards.0.extend(job.clone());
                 guards.1.extend(timer.clone());
-                retry.push(Some(Input::Command {
+                retry.push(Retry::Input(Input::Command {
                     instance: instance.clone(),
                     cmd: cmd.clone(),
                     job,
@@ -151,18 +167,23 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
             let conflict = matches!(e, store::Error::Conflict { .. });
             if conflict && retry.len() > 1 {
                 // Retry each input alone against fresh state.
-                let mut replies = replies.into_iter();
+                let mut replies: Vec<_> = replies.into_iter().collect();
                 for r in retry {
                     let input = match r {
-                        Some(cmd) => cmd,
-                        None => continue,
+                        Retry::Input(input) => input,
+                        Retry::Start {
+                            key,
+                            vars,
+                            way,
+                            reply,
+                        } => Input::Start {
+                            key,
+                            vars,
+                            way,
+                            reply: replies[reply].take(),
+                        },
                     };
                     Box::pin(cycle(inner, cache, vec![input])).await;
-                }
-                for r in replies.by_ref().flatten() {
-                    let _ = r.send(Err(Error::Store(store::Error::Conflict {
-                        what: "a concurrent change; start again".into(),
-                    })));
                 }
             } else {
                 if !conflict {
@@ -296,6 +317,7 @@ impl Cycle<'_> {
     }
 
     fn fail_start(&mut self, reply: Option<usize>, msg: String) {
+        tracing::warn!("start failed: {msg}");
         if let Some(r) = reply {
             self.errors[r] = Some(msg);
         }

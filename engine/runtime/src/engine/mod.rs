@@ -140,6 +140,8 @@ pub(crate) struct Inner {
     pub opts: Options,
     pub tx: mpsc::UnboundedSender<Input>,
     pub deployments: Mutex<Deployments>,
+    /// Jobs running in this process: their leases are renewed while they run.
+    pub running: Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -164,6 +166,7 @@ impl Engine {
             opts,
             tx,
             deployments: Mutex::new(Deployments::default()),
+            running: Mutex::new(Default::default()),
         });
         let engine = Engine { inner };
         engine.load_deployments().await?;
@@ -338,9 +341,23 @@ impl Inner {
     /// Run a job and feed its result back into the loop.
     pub fn run_job(self: &Arc<Self>, job: JobInput) {
         let inner = self.clone();
+        if !self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(job.id.clone())
+        {
+            return; // already running here (claimed again while it runs)
+        }
         tokio::spawn(async move {
             let (instance, exec, id) = (job.instance_id.clone(), job.exec, job.id.clone());
-            let cmd = match inner.handler.run(job).await {
+            let result = inner.handler.run(job).await;
+            inner
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .remove(&id);
+            let cmd = match result {
                 JobResult::Done { output, vars } => Command::JobCompleted { exec, output, vars },
                 JobResult::Failed(error) => Command::JobFailed { exec, error },
             };
@@ -354,14 +371,33 @@ impl Inner {
     }
 }
 
-/// Claim due timers and abandoned jobs (expired leases) and feed them in.
+/// Claim due timers and abandoned jobs (expired leases) and feed them in;
+/// renew the leases of jobs still running here.
 async fn poll_loop(inner: Arc<Inner>) {
+    let mut renewed = inner.clock.now_ms();
     loop {
         if inner.tx.is_closed() {
             return;
         }
         let now = inner.clock.now_ms();
         let worker = inner.opts.worker.clone();
+        if now - renewed >= inner.opts.lease_ms / 3 {
+            let ids: Vec<String> = inner
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .iter()
+                .cloned()
+                .collect();
+            if let Err(e) = inner
+                .store
+                .renew_leases(&worker, &ids, now + inner.opts.lease_ms)
+                .await
+            {
+                tracing::warn!("renewing job leases: {e}");
+            }
+            renewed = now;
+        }
         match inner
             .store
             .claim_timers(&worker, 1000, now, inner.opts.lease_ms)

@@ -79,6 +79,28 @@ impl Store {
         Ok(timers)
     }
 
+    /// Extend the lease of jobs `worker` still holds (a long-running job
+    /// must not look abandoned). Returns how many leases were extended: a job
+    /// whose lease another worker took over is not touched.
+    pub async fn renew_leases(&self, worker: &str, ids: &[String], until: i64) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE jobs SET lease_until = ")
+            .bind(until)
+            .push(" WHERE worker = ")
+            .bind(worker.to_owned())
+            .push(" AND id IN ")
+            .bind_list(ids.iter().cloned());
+        let done = self
+            .writer()
+            .execute_raw(sql.statement())
+            .await
+            .during("renew leases")?;
+        Ok(done.rows_affected())
+    }
+
     /// Close the subquery (with `FOR UPDATE SKIP LOCKED` on PostgreSQL), add
     /// `RETURNING`, and run the claim.
     async fn claim<T: Decode>(&self, mut sql: Sql, op: &'static str) -> Result<Vec<T>> {
