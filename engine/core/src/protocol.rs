@@ -122,6 +122,9 @@ pub enum Action {
         sub: SubId,
         element: El,
         name: String,
+        /// Only a message with this key reaches the subscription.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
     },
     /// Wait for a signal by name (the runtime delivers `Command::Signal`).
     SubscribeSignal {
@@ -151,6 +154,8 @@ pub enum Action {
     /// Deliver a message to whichever instance or message start event waits for it.
     SendMessage {
         name: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        key: Option<String>,
         vars: Map<String, Value>,
     },
     Incident {

@@ -108,6 +108,10 @@ pub struct Element {
     pub compensation_handler: Option<El>,
     /// Extension data for node implementations (Baton, Flowable, Camunda).
     pub ext: Option<Box<Extension>>,
+    /// The correlation key of the message this element catches or throws:
+    /// `baton:correlationKey="${…}"`, or the standard
+    /// `correlationPropertyRetrievalExpression` of its message.
+    pub correlation: Option<Template>,
 }
 
 impl Element {

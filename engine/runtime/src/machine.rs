@@ -49,7 +49,8 @@ pub struct Machine {
     jobs: BTreeSet<(i64, u64, usize, ExecId)>,
     results: std::collections::HashMap<(usize, ExecId), JobResult>,
     job_seq: u64,
-    messages: Vec<(String, usize, SubId)>,
+    /// (name, correlation key, instance, sub)
+    messages: Vec<(String, Option<String>, usize, SubId)>,
     signals: Vec<(String, usize, SubId)>,
     /// Open user tasks: (instance, exec, element).
     pub tasks: Vec<(usize, ExecId, El)>,
@@ -230,10 +231,12 @@ impl Machine {
                 self.timers.insert((due, i, sub));
             }
             Action::CancelTimer { sub } => self.timers.retain(|t| !(t.1 == i && t.2 == sub)),
-            Action::SubscribeMessage { sub, name, .. } => self.messages.push((name, i, sub)),
+            Action::SubscribeMessage { sub, name, key, .. } => {
+                self.messages.push((name, key, i, sub))
+            }
             Action::SubscribeSignal { sub, name, .. } => self.signals.push((name, i, sub)),
             Action::Unsubscribe { sub } => {
-                self.messages.retain(|m| !(m.1 == i && m.2 == sub));
+                self.messages.retain(|m| !(m.2 == i && m.3 == sub));
                 self.signals.retain(|m| !(m.1 == i && m.2 == sub));
             }
             Action::StartChild {
@@ -299,9 +302,12 @@ impl Machine {
                 }
                 self.event_start(true, &name, vars);
             }
-            Action::SendMessage { name, vars } => {
-                if let Some(pos) = self.messages.iter().position(|m| m.0 == name) {
-                    let (_, o, sub) = self.messages.remove(pos);
+            Action::SendMessage { name, key, vars } => {
+                // A keyed subscription needs the same key; an unkeyed one takes any.
+                let fits = |m: &(String, Option<String>, usize, SubId)| {
+                    m.0 == name && m.1.as_ref().is_none_or(|k| Some(k) == key.as_ref())
+                };
+                if let Some(&(_, _, o, sub)) = self.messages.iter().find(|m| fits(m)) {
                     self.queue
                         .push_back((o, Command::MessageReceived { sub, vars }));
                 } else {
@@ -316,7 +322,7 @@ impl Machine {
             }
             Action::Ended { status } => {
                 self.timers.retain(|t| t.1 != i);
-                self.messages.retain(|m| m.1 != i);
+                self.messages.retain(|m| m.2 != i);
                 self.signals.retain(|m| m.1 != i);
                 self.tasks.retain(|t| t.0 != i);
                 if let Some((p, exec)) = self.instances[i].parent {

@@ -69,7 +69,10 @@ impl Run<'_> {
                         .map(|i| m.messages[i as usize].name.clone())
                         .unwrap_or_default();
                     let vars = self.visible_vars(parent);
-                    self.out.actions.push(Action::SendMessage { name, vars });
+                    let key = self.correlation_key(parent, el);
+                    self.out
+                        .actions
+                        .push(Action::SendMessage { name, key, vars });
                     None
                 }
                 TaskKind::User => Some(Wait::Task),

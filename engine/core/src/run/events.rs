@@ -48,10 +48,12 @@ impl Run<'_> {
                 due: None,
                 cycle: None,
             });
+            let key = self.correlation_key(owner, el);
             self.out.actions.push(Action::SubscribeMessage {
                 sub: id,
                 element: el,
                 name,
+                key,
             });
         }
     }
@@ -105,10 +107,12 @@ impl Run<'_> {
             }
             Trigger::Message(_) => {
                 let name = action.unwrap_or_default();
+                let key = self.correlation_key(owner, el);
                 self.out.actions.push(Action::SubscribeMessage {
                     sub: id,
                     element: el,
                     name,
+                    key,
                 });
             }
             Trigger::Signal(i) => {

@@ -76,7 +76,10 @@ impl Run<'_> {
                     .map(|i| m.messages[i as usize].name.clone())
                     .unwrap_or_default();
                 let vars = self.visible_vars(scope);
-                self.out.actions.push(Action::SendMessage { name, vars });
+                let key = self.correlation_key(scope, el);
+                self.out
+                    .actions
+                    .push(Action::SendMessage { name, key, vars });
                 if end {
                     self.queue.push_back(Op::CheckScope(scope));
                 }

@@ -85,6 +85,22 @@ impl Run<'_> {
         t.render(&self.scope_of(exec))
     }
 
+    /// The correlation key of the message `el` catches or throws, evaluated
+    /// from `exec`. A key that cannot be evaluated is recorded in history as
+    /// a failure and becomes a key no message carries: a subscription must
+    /// never widen to "any key" because its expression broke.
+    pub(super) fn correlation_key(&mut self, exec: ExecId, el: baton_model::El) -> Option<String> {
+        let t = self.m.element(el).correlation.as_ref()?;
+        match self.render(exec, t) {
+            Ok(k) => Some(k),
+            Err(e) => {
+                let message = format!("correlation key `{}`: {e}", t.source());
+                self.history(exec, el, crate::protocol::HistoryKind::Failed { message });
+                Some(format!("\u{0}unresolved:{}", t.source()))
+            }
+        }
+    }
+
     /// Every variable visible from `exec`, flattened (inner scopes win).
     pub(super) fn visible_vars(&self, exec: ExecId) -> Map<String, Value> {
         visible_vars(self.st, exec)

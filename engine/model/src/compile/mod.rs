@@ -2,6 +2,7 @@
 //! reject what the engine cannot execute, and run graph analyses.
 
 mod analysis;
+mod correlation;
 mod events;
 mod ext;
 mod nodes;
@@ -238,6 +239,7 @@ impl<'a> Compiler<'a> {
             for_compensation: false,
             compensation_handler: None,
             ext: None,
+            correlation: None,
         });
         self.xml_of.push(Pending { xml: x });
         el

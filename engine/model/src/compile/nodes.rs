@@ -123,6 +123,7 @@ impl<'a> Compiler<'a> {
         }
         let ext = self.extension(x);
         self.model.elements[el.0 as usize].ext = ext;
+        self.correlation(el, x);
     }
 
     fn sub_process(&mut self, x: &xml::Element) -> Kind {

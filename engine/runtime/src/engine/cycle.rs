@@ -54,6 +54,11 @@ enum Work {
         instance: String,
         cmd: Command,
     },
+    Message {
+        name: String,
+        key: Option<String>,
+        vars: Map<String, Value>,
+    },
 }
 
 pub(super) async fn run_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Input>) {
@@ -99,6 +104,14 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                     reply: Some(replies.len() - 1),
                 });
             }
+            Input::Message { name, key, vars } => {
+                retry.push(Retry::Input(Input::Message {
+                    name: name.clone(),
+                    key: key.clone(),
+                    vars: vars.clone(),
+                }));
+                work.push_back(Work::Message { name, key, vars });
+            }
             Input::Command {
                 instance,
                 cmd,
@@ -126,6 +139,7 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
         ids: vec![None; replies.len()],
         errors: vec![None; replies.len()],
         out: Output::default(),
+        consumed: HashSet::new(),
     };
     c.batch.jobs_done = guards.0;
     c.batch.timers_done = guards.1;
@@ -217,6 +231,8 @@ struct Cycle<'a> {
     ids: Vec<Option<String>>,
     errors: Vec<Option<String>>,
     out: Output,
+    /// Subscriptions a message was routed to in this cycle.
+    consumed: HashSet<String>,
 }
 
 impl Cycle<'_> {
@@ -305,6 +321,9 @@ impl Cycle<'_> {
                         self.errors[r] = Some("the process could not start (see the log)".into());
                     }
                 }
+            }
+            Work::Message { name, key, vars } => {
+                self.route_message(&name, key.as_deref(), &vars, more).await;
             }
             Work::Cmd { instance, cmd } => {
                 if !self.cache.contains_key(&instance) && !self.load(&instance).await {
@@ -434,7 +453,9 @@ impl Cycle<'_> {
                         reply: None,
                     });
                 }
-                Action::ThrowSignal { .. } | Action::SendMessage { .. } => routed.push(a),
+                Action::ThrowSignal { .. }
+                | Action::SendMessage { .. }
+                | Action::CancelChild { .. } => routed.push(a),
                 Action::Ended { status } => {
                     if let Some((p, exec)) = &parent {
                         let exec = *exec as ExecId;
@@ -467,11 +488,47 @@ impl Cycle<'_> {
         for a in routed {
             match a {
                 Action::ThrowSignal { name, vars } => self.route_signal(id, name, vars, more).await,
-                Action::SendMessage { name, vars } => self.route_message(name, vars, more).await,
+                Action::SendMessage { name, key, vars } => {
+                    self.route_message(name, key.as_deref(), vars, more).await
+                }
+                Action::CancelChild { exec } => self.cancel_children(id, *exec, more).await,
                 _ => {}
             }
         }
         true
+    }
+
+    /// The caller's call activity was interrupted: its child instances end too.
+    async fn cancel_children(&mut self, parent: &str, exec: ExecId, more: &mut VecDeque<Work>) {
+        let mut children: Vec<String> = match self
+            .inner
+            .store
+            .running_children(parent, i64::from(exec))
+            .await
+        {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::warn!(instance = parent, "looking up child instances: {e}");
+                Vec::new()
+            }
+        };
+        // Children started in this same cycle are not in the store yet.
+        children.extend(
+            self.cache
+                .iter()
+                .filter(|(_, l)| {
+                    l.version.is_none()
+                        && l.row.parent_instance.as_deref() == Some(parent)
+                        && l.row.parent_exec == Some(i64::from(exec))
+                })
+                .map(|(k, _)| k.clone()),
+        );
+        for c in children {
+            let cmd = Command::Terminate {
+                reason: "the calling activity was cancelled".into(),
+            };
+            more.push_back(Work::Cmd { instance: c, cmd });
+        }
     }
 
     async fn route_signal(
@@ -514,35 +571,41 @@ impl Cycle<'_> {
         }
     }
 
-    async fn route_message(
+    /// Deliver a message to one waiting subscription (a keyed one needs the
+    /// same key; an unkeyed one takes any), else to a message start event.
+    pub(super) async fn route_message(
         &mut self,
         name: &str,
+        key: Option<&str>,
         vars: &Map<String, Value>,
         more: &mut VecDeque<Work>,
     ) {
-        let pending = self
+        let fits = |s: &crate::store::SubscriptionRow, consumed: &HashSet<String>| {
+            s.kind == "message"
+                && s.name == name
+                && !consumed.contains(&s.id)
+                && s.correlation_key.as_deref().is_none_or(|k| Some(k) == key)
+        };
+        let mut target = self
             .batch
             .subs_new
             .iter()
-            .find(|s| {
-                s.kind == "message" && s.name == name && !self.batch.subs_done.contains(&s.id)
-            })
+            .find(|s| fits(s, &self.consumed))
             .cloned();
-        let stored = match pending {
-            Some(s) => Some(s),
-            None => self
+        if target.is_none() {
+            let stored = self
                 .inner
                 .store
                 .subscriptions("message", name)
                 .await
-                .ok()
-                .and_then(|v| {
-                    v.into_iter()
-                        .find(|s| !self.batch.subs_done.contains(&s.id))
-                }),
-        };
-        if let Some(s) = stored {
-            self.batch.subs_done.push(s.id.clone());
+                .unwrap_or_default();
+            let gone: HashSet<&String> = self.batch.subs_done.iter().collect();
+            target = stored
+                .into_iter()
+                .find(|s| !gone.contains(&s.id) && fits(s, &self.consumed));
+        }
+        if let Some(s) = target {
+            self.consumed.insert(s.id.clone());
             let cmd = Command::MessageReceived {
                 sub: s.sub as u32,
                 vars: vars.clone(),
@@ -565,6 +628,7 @@ impl Cycle<'_> {
         } else {
             tracing::warn!(
                 message = name,
+                key,
                 "no instance or message start event waits for this message; dropped"
             );
         }

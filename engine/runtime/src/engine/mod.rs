@@ -117,6 +117,12 @@ pub(crate) enum Input {
         way: &'static str,
         reply: Option<oneshot::Sender<Result<String, Error>>>,
     },
+    /// A message from outside (API, queue): correlated like a thrown one.
+    Message {
+        name: String,
+        key: Option<String>,
+        vars: Map<String, Value>,
+    },
     Command {
         instance: String,
         cmd: Command,
@@ -263,6 +269,24 @@ impl Engine {
                 vars,
                 way,
                 reply: None,
+            })
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// Deliver a message by name (and correlation key) to the instance waiting
+    /// for it, or to a message start event.
+    pub fn correlate(
+        &self,
+        name: &str,
+        key: Option<&str>,
+        vars: Map<String, Value>,
+    ) -> Result<(), Error> {
+        self.inner
+            .tx
+            .send(Input::Message {
+                name: name.to_owned(),
+                key: key.map(str::to_owned),
+                vars,
             })
             .map_err(|_| Error::Stopped)
     }

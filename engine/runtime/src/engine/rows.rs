@@ -76,10 +76,9 @@ pub fn bookkeeping(instance: &str, model: &Model, now: i64, a: &Action, b: &mut 
             b.timers_cancelled.push(id);
         }
         Action::SubscribeMessage { sub, name, .. } | Action::SubscribeSignal { sub, name, .. } => {
-            let kind = if matches!(a, Action::SubscribeMessage { .. }) {
-                "message"
-            } else {
-                "signal"
+            let (kind, key) = match a {
+                Action::SubscribeMessage { key, .. } => ("message", key.clone()),
+                _ => ("signal", None),
             };
             b.subs_new.push(SubscriptionRow {
                 id: sub_id(instance, *sub),
@@ -87,7 +86,7 @@ pub fn bookkeeping(instance: &str, model: &Model, now: i64, a: &Action, b: &mut 
                 sub: i64::from(*sub),
                 kind: kind.to_owned(),
                 name: name.clone(),
-                correlation_key: None,
+                correlation_key: key,
                 created_at: now,
             });
         }

@@ -129,6 +129,21 @@ impl Store {
             .during(op)
     }
 
+    /// Running instances started by call activity `parent_exec` of `parent`.
+    pub async fn running_children(&self, parent: &str, parent_exec: i64) -> Result<Vec<String>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT id FROM instances WHERE status = 'running' AND parent_instance = ")
+            .bind(parent.to_owned())
+            .push(" AND parent_exec = ")
+            .bind(parent_exec);
+        let op = "running children";
+        let rows = self.query(sql, op).await?;
+        rows.iter()
+            .map(|r| r.try_get_by_index(0))
+            .collect::<Result<_, sea_orm::DbErr>>()
+            .during(op)
+    }
+
     /// An instance's history, in `seq` order.
     pub async fn history(&self, instance_id: &str) -> Result<Vec<HistoryRow>> {
         let mut sql = self.select::<HistoryRow>("history");

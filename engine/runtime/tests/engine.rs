@@ -1,0 +1,297 @@
+//! The durable engine against real databases (SQLite and PostgreSQL), with a
+//! test clock: call activities, a child cancelled with its caller, signals
+//! between instances, message start events, timers, incidents and retry.
+
+mod common;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use baton_core::Command;
+use baton_runtime::engine::{Engine, Options, TestClock};
+use baton_runtime::handlers::Builtin;
+use common::{TestDb, on_both};
+use serde_json::Map;
+
+const NS: &str = r#"xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" targetNamespace="t""#;
+
+async fn engine(db: &TestDb) -> (Engine, Arc<TestClock>) {
+    let clock = Arc::new(TestClock::new(1_800_000_000_000));
+    let opts = Options {
+        poll: Duration::from_millis(10),
+        lease_ms: 60_000,
+        ..Options::default()
+    };
+    let store = baton_runtime::store::Store::connect(&db.url).await.unwrap();
+    let e = Engine::start(store, clock.clone(), Arc::new(Builtin::default()), opts)
+        .await
+        .unwrap();
+    (e, clock)
+}
+
+/// Wait (bounded) until `instance` has `status`.
+async fn until_status(e: &Engine, instance: &str, status: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let row = e
+            .store()
+            .load_instance(instance)
+            .await
+            .unwrap()
+            .expect("instance exists");
+        if row.status == status {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{instance} is {} , expected {status}",
+            row.status
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn history_of(e: &Engine, instance: &str) -> Vec<(String, String)> {
+    e.store()
+        .history(instance)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|h| (h.element_id, h.kind))
+        .collect()
+}
+
+async fn children_of(e: &Engine, parent: &str) -> Vec<baton_runtime::store::InstanceSummary> {
+    let all = e
+        .store()
+        .list_instances(
+            &Default::default(),
+            baton_runtime::store::Page {
+                offset: 0,
+                limit: 1000,
+            },
+        )
+        .await
+        .unwrap();
+    all.into_iter()
+        .filter(|i| i.parent_instance.as_deref() == Some(parent))
+        .collect()
+}
+
+on_both!(
+    call_activity_runs_a_child,
+    interrupted_caller_cancels_its_child,
+    signals_reach_other_instances,
+    incident_then_retry,
+    messages_correlate_by_name_and_key,
+);
+
+async fn messages_correlate_by_name_and_key(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="dm"><message id="paid" name="paid"/><process id="order" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="r"/>
+          <receiveTask id="r" messageRef="paid" baton:correlationKey="${{orderId}}"/>
+          <sequenceFlow id="f2" sourceRef="r" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let mut ids = Vec::new();
+    for order in ["A-1", "B-2", "C-3"] {
+        let mut vars = Map::new();
+        vars.insert("orderId".into(), order.into());
+        ids.push(e.start_instance("order", vars, "api").await.unwrap());
+    }
+    let mut payload = Map::new();
+    payload.insert("amount".into(), 12.into());
+    e.correlate("paid", Some("B-2"), payload).unwrap();
+    until_status(&e, &ids[1], "completed").await;
+    e.correlate("paid", Some("nobody"), Map::new()).unwrap();
+    e.correlate("paid", Some("C-3"), Map::new()).unwrap();
+    until_status(&e, &ids[2], "completed").await;
+    let a = e.store().load_instance(&ids[0]).await.unwrap().unwrap();
+    assert_eq!(a.status, "running", "A-1 got no message with its key");
+    let b = e.store().load_instance(&ids[1]).await.unwrap().unwrap();
+    let p: baton_runtime::engine::Persisted = serde_json::from_slice(&b.state).unwrap();
+    assert_eq!(
+        p.state.vars["amount"], 12,
+        "the message's payload reaches the instance"
+    );
+    let subs = e.store().subscriptions("message", "paid").await.unwrap();
+    assert_eq!(subs.len(), 1);
+    assert_eq!(subs[0].correlation_key.as_deref(), Some("A-1"));
+}
+
+async fn call_activity_runs_a_child(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let child = format!(
+        r#"<definitions {NS} id="dc"><process id="child" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+          <scriptTask id="t" scriptFormat="rhai"><script>doubled = n * 2;</script></scriptTask>
+          <sequenceFlow id="f2" sourceRef="t" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    let parent = format!(
+        r#"<definitions {NS} id="dp"><process id="parent" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+          <callActivity id="call" calledElement="child"/>
+          <sequenceFlow id="f2" sourceRef="call" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&child, None).await.unwrap();
+    e.deploy(&parent, None).await.unwrap();
+    let mut vars = Map::new();
+    vars.insert("n".into(), 21.into());
+    let id = e.start_instance("parent", vars, "api").await.unwrap();
+    until_status(&e, &id, "completed").await;
+    let row = e.store().load_instance(&id).await.unwrap().unwrap();
+    let p: baton_runtime::engine::Persisted = serde_json::from_slice(&row.state).unwrap();
+    assert_eq!(
+        p.state.vars["doubled"], 42,
+        "the child's variables come back to the caller"
+    );
+    let kids = children_of(&e, &id).await;
+    assert_eq!(kids.len(), 1);
+    assert_eq!(kids[0].status, "completed");
+    assert_eq!(kids[0].start_way, "call");
+}
+
+async fn interrupted_caller_cancels_its_child(db: TestDb) {
+    let (e, clock) = engine(&db).await;
+    let child = format!(
+        r#"<definitions {NS} id="dc"><process id="waiter" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
+          <userTask id="u"/><sequenceFlow id="f2" sourceRef="u" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    let parent = format!(
+        r#"<definitions {NS} id="dp"><process id="caller" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="call"/>
+          <callActivity id="call" calledElement="waiter"/>
+          <boundaryEvent id="late" attachedToRef="call"><timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition></boundaryEvent>
+          <sequenceFlow id="f2" sourceRef="call" targetRef="e"/><endEvent id="e"/>
+          <sequenceFlow id="f3" sourceRef="late" targetRef="e2"/><endEvent id="e2"/></process></definitions>"#
+    );
+    e.deploy(&child, None).await.unwrap();
+    e.deploy(&parent, None).await.unwrap();
+    let id = e.start_instance("caller", Map::new(), "api").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while children_of(&e, &id).await.is_empty() {
+        assert!(Instant::now() < deadline, "the child never started");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let kid = children_of(&e, &id).await.remove(0);
+    assert_eq!(
+        e.store().tasks_of(&kid.id).await.unwrap().len(),
+        1,
+        "the child waits at its user task"
+    );
+    clock.advance(3_600_001);
+    until_status(&e, &id, "completed").await;
+    until_status(&e, &kid.id, "cancelled").await;
+    let h = history_of(&e, &id).await;
+    assert!(h.contains(&("late".into(), "passed".into())), "{h:?}");
+    assert!(h.contains(&("call".into(), "terminated".into())), "{h:?}");
+    assert!(
+        !h.contains(&("e".into(), "passed".into())),
+        "the normal path was not taken: {h:?}"
+    );
+}
+
+async fn signals_reach_other_instances(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let waiter = format!(
+        r#"<definitions {NS} id="dw"><signal id="go" name="go"/><process id="listen" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="c"/>
+          <intermediateCatchEvent id="c"><signalEventDefinition signalRef="go"/></intermediateCatchEvent>
+          <sequenceFlow id="f2" sourceRef="c" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    let starter = format!(
+        r#"<definitions {NS} id="ds"><signal id="go" name="go"/><process id="started" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"><signalEventDefinition signalRef="go"/></startEvent>
+          <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    let thrower = format!(
+        r#"<definitions {NS} id="dt"><signal id="go" name="go"/><process id="shout" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+          <intermediateThrowEvent id="t"><signalEventDefinition signalRef="go"/></intermediateThrowEvent>
+          <sequenceFlow id="f2" sourceRef="t" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    for x in [&waiter, &starter, &thrower] {
+        e.deploy(x, None).await.unwrap();
+    }
+    let a = e.start_instance("listen", Map::new(), "api").await.unwrap();
+    let b = e.start_instance("listen", Map::new(), "api").await.unwrap();
+    let s = e.start_instance("shout", Map::new(), "api").await.unwrap();
+    until_status(&e, &s, "completed").await;
+    until_status(&e, &a, "completed").await;
+    until_status(&e, &b, "completed").await;
+    let by_signal = e
+        .store()
+        .list_instances(
+            &baton_runtime::store::InstanceFilter {
+                start_way: Some("signal".into()),
+                ..Default::default()
+            },
+            baton_runtime::store::Page {
+                offset: 0,
+                limit: 10,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        by_signal.len(),
+        1,
+        "one instance started by the signal start event"
+    );
+    assert!(
+        e.store()
+            .subscriptions("signal", "go")
+            .await
+            .unwrap()
+            .is_empty(),
+        "no subscription left behind"
+    );
+}
+
+async fn incident_then_retry(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="di"><process id="fragile" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+          <scriptTask id="t" scriptFormat="rhai"><script>if !ready {{ throw "not ready"; }} done = true;</script></scriptTask>
+          <sequenceFlow id="f2" sourceRef="t" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let mut vars = Map::new();
+    vars.insert("ready".into(), false.into());
+    let id = e.start_instance("fragile", vars, "api").await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let incident = loop {
+        let inc = e.store().incidents(&id).await.unwrap();
+        if let Some(i) = inc.into_iter().next() {
+            break i;
+        }
+        assert!(Instant::now() < deadline, "no incident");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(incident.element_id, "t");
+    assert!(
+        incident.message.contains("not ready"),
+        "{}",
+        incident.message
+    );
+    let mut fix = Map::new();
+    fix.insert("ready".into(), true.into());
+    e.send(&id, Command::SetVars { vars: fix }).unwrap();
+    e.send(
+        &id,
+        Command::Retry {
+            exec: incident.exec as u32,
+        },
+    )
+    .unwrap();
+    until_status(&e, &id, "completed").await;
+    let h = history_of(&e, &id).await;
+    assert!(
+        h.contains(&("t".into(), "failed".into())) && h.contains(&("t".into(), "retried".into())),
+        "{h:?}"
+    );
+}
