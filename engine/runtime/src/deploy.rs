@@ -54,6 +54,22 @@ impl Deployment {
         })
     }
 
+    /// Top-level start events with a trigger `pick` accepts: (process, start event, trigger).
+    pub fn starts_where(&self, pick: impl Fn(&Trigger) -> bool) -> Vec<(El, El, &Trigger)> {
+        let m = &self.model;
+        let mut out = Vec::new();
+        for &p in &m.processes {
+            for &c in &m.element(p).children {
+                if let Kind::StartEvent { triggers, .. } = &m.element(c).kind
+                    && let Some(t) = triggers.iter().find(|t| pick(t))
+                {
+                    out.push((p, c, t));
+                }
+            }
+        }
+        out
+    }
+
     /// Top-level start events of `process` triggered by a message or signal named `name`.
     pub fn event_starts(&self, signal: bool, name: &str) -> Vec<(El, El)> {
         let m = &self.model;

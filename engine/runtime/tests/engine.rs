@@ -84,7 +84,81 @@ on_both!(
     signals_reach_other_instances,
     incident_then_retry,
     messages_correlate_by_name_and_key,
+    timer_start_events_fire_on_their_cycle,
+    conditional_start_events,
 );
+
+async fn count_way(e: &Engine, way: &str) -> usize {
+    let f = baton_runtime::store::InstanceFilter {
+        start_way: Some(way.into()),
+        ..Default::default()
+    };
+    e.store().count_instances(&f).await.unwrap() as usize
+}
+
+async fn until_count(e: &Engine, way: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while count_way(e, way).await != n {
+        assert!(
+            Instant::now() < deadline,
+            "expected {n} instances started by {way}, have {}",
+            count_way(e, way).await
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn timer_start_events_fire_on_their_cycle(db: TestDb) {
+    let (e, clock) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="dt"><process id="tick" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"><timerEventDefinition><timeCycle>R2/PT1M</timeCycle></timerEventDefinition></startEvent>
+          <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    tokio::time::sleep(Duration::from_millis(100)).await;
+    assert_eq!(
+        count_way(&e, "timer").await,
+        0,
+        "nothing before the first minute"
+    );
+    clock.advance(60_000);
+    until_count(&e, "timer", 1).await;
+    clock.advance(60_000);
+    until_count(&e, "timer", 2).await;
+    clock.advance(600_000);
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    assert_eq!(count_way(&e, "timer").await, 2, "R2 fires twice, no more");
+    // A new version replaces the schedule of the old one.
+    let v2 = xml.replace("R2/PT1M", "R/PT1H");
+    e.deploy(&v2, None).await.unwrap();
+    clock.advance(3_600_000);
+    until_count(&e, "timer", 3).await;
+    let timers = e.store().timers_of("").await.unwrap();
+    assert_eq!(timers.len(), 1, "one armed start timer: {timers:?}");
+}
+
+async fn conditional_start_events(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="dc"><process id="hot" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"><conditionalEventDefinition><condition>${{temp > 30}}</condition></conditionalEventDefinition></startEvent>
+          <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let mut vars = Map::new();
+    vars.insert("temp".into(), 20.into());
+    assert!(
+        e.evaluate_conditions(vars.clone())
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    vars.insert("temp".into(), 35.into());
+    let ids = e.evaluate_conditions(vars).await.unwrap();
+    assert_eq!(ids.len(), 1);
+    until_status(&e, &ids[0], "completed").await;
+}
 
 async fn messages_correlate_by_name_and_key(db: TestDb) {
     let (e, _) = engine(&db).await;

@@ -36,12 +36,13 @@ enum Retry {
         key: String,
         vars: Map<String, Value>,
         way: &'static str,
+        at: Option<super::StartAt>,
         reply: usize,
     },
     Input(Input),
 }
 
-enum Work {
+pub(super) enum Work {
     Start {
         key: String,
         vars: Map<String, Value>,
@@ -59,6 +60,7 @@ enum Work {
         key: Option<String>,
         vars: Map<String, Value>,
     },
+    TimerStart(crate::store::TimerRow),
 }
 
 pub(super) async fn run_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Input>) {
@@ -82,10 +84,16 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
     let mut retry = Vec::new();
     for input in inputs {
         match input {
+            Input::TimerStart(t) => {
+                guards.1.push(t.id.clone());
+                retry.push(Retry::Input(Input::TimerStart(t.clone())));
+                work.push_back(Work::TimerStart(t));
+            }
             Input::Start {
                 key,
                 vars,
                 way,
+                at,
                 reply,
             } => {
                 replies.push(reply);
@@ -93,13 +101,14 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                     key: key.clone(),
                     vars: vars.clone(),
                     way,
+                    at: at.clone(),
                     reply: replies.len() - 1,
                 });
                 work.push_back(Work::Start {
                     key,
                     vars,
                     way,
-                    start: None,
+                    start: at,
                     parent: None,
                     reply: Some(replies.len() - 1),
                 });
@@ -189,11 +198,13 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                             key,
                             vars,
                             way,
+                            at,
                             reply,
                         } => Input::Start {
                             key,
                             vars,
                             way,
+                            at,
                             reply: replies[reply].take(),
                         },
                     };
@@ -222,10 +233,10 @@ struct Finished {
     errors: Vec<Option<String>>,
 }
 
-struct Cycle<'a> {
-    inner: &'a Arc<Inner>,
+pub(super) struct Cycle<'a> {
+    pub(super) inner: &'a Arc<Inner>,
     cache: &'a mut HashMap<String, Live>,
-    batch: Batch,
+    pub(super) batch: Batch,
     touched: Vec<String>,
     jobs: Vec<JobInput>,
     ids: Vec<Option<String>>,
@@ -322,6 +333,7 @@ impl Cycle<'_> {
                     }
                 }
             }
+            Work::TimerStart(t) => self.timer_start(t, more),
             Work::Message { name, key, vars } => {
                 self.route_message(&name, key.as_deref(), &vars, more).await;
             }

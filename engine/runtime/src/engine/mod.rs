@@ -7,6 +7,7 @@
 
 mod cycle;
 mod rows;
+mod starts;
 
 use std::collections::HashMap;
 use std::future::Future;
@@ -110,13 +111,20 @@ impl Default for Options {
     }
 }
 
+/// A resolved start event: deployment, process, start event.
+pub(crate) type StartAt = (Arc<Deployment>, baton_model::El, baton_model::El);
+
 pub(crate) enum Input {
     Start {
         key: String,
         vars: Map<String, Value>,
         way: &'static str,
+        /// A triggered start event (timer, condition) instead of the none start.
+        at: Option<StartAt>,
         reply: Option<oneshot::Sender<Result<String, Error>>>,
     },
+    /// A top-level timer start event is due.
+    TimerStart(crate::store::TimerRow),
     /// A message from outside (API, queue): correlated like a thrown one.
     Message {
         name: String,
@@ -215,8 +223,20 @@ impl Engine {
             hash,
             deployed_at: self.inner.clock.now_ms(),
         };
+        // The new version's timer start events replace the previous version's.
+        let now = self.inner.clock.now_ms();
+        let previous = self.inner.latest(&key).await;
         let batch = Batch {
             definitions: vec![row.clone()],
+            timers_cancelled: previous
+                .map(|p| {
+                    starts::timer_rows(&p, now)
+                        .into_iter()
+                        .map(|t| t.id)
+                        .collect()
+                })
+                .unwrap_or_default(),
+            timers_new: starts::timer_rows(&probe, now),
             ..Batch::default()
         };
         self.inner.store.commit(&batch).await?;
@@ -249,6 +269,7 @@ impl Engine {
                 key: key.to_owned(),
                 vars,
                 way,
+                at: None,
                 reply: Some(reply),
             })
             .map_err(|_| Error::Stopped)?;
@@ -268,9 +289,49 @@ impl Engine {
                 key: key.to_owned(),
                 vars,
                 way,
+                at: None,
                 reply: None,
             })
             .map_err(|_| Error::Stopped)
+    }
+
+    /// Start an instance of every latest process whose conditional start event
+    /// holds for `vars`; returns the new instance ids.
+    pub async fn evaluate_conditions(
+        &self,
+        vars: Map<String, Value>,
+    ) -> Result<Vec<String>, Error> {
+        let latest: Vec<Arc<Deployment>> = {
+            let d = self
+                .inner
+                .deployments
+                .lock()
+                .unwrap_or_else(|e| e.into_inner());
+            d.latest
+                .values()
+                .filter_map(|id| d.by_id.get(id).cloned())
+                .collect()
+        };
+        let mut waits = Vec::new();
+        for dep in &latest {
+            for at in starts::conditional_starts(dep, &vars) {
+                let (reply, rx) = oneshot::channel();
+                let input = Input::Start {
+                    key: dep.key.clone(),
+                    vars: vars.clone(),
+                    way: "condition",
+                    at: Some(at),
+                    reply: Some(reply),
+                };
+                self.inner.tx.send(input).map_err(|_| Error::Stopped)?;
+                waits.push(rx);
+            }
+        }
+        let mut ids = Vec::new();
+        for rx in waits {
+            ids.push(rx.await.map_err(|_| Error::Stopped)??);
+        }
+        Ok(ids)
     }
 
     /// Deliver a message by name (and correlation key) to the instance waiting
@@ -429,6 +490,10 @@ async fn poll_loop(inner: Arc<Inner>) {
         {
             Ok(timers) => {
                 for t in timers {
+                    if t.id.starts_with("start:") {
+                        let _ = inner.tx.send(Input::TimerStart(t));
+                        continue;
+                    }
                     let cmd = Command::TimerFired { sub: t.sub as u32 };
                     let _ = inner.tx.send(Input::Command {
                         instance: t.instance_id,
