@@ -192,19 +192,23 @@ impl Run<'_> {
         }
     }
 
+    /// A flow without a condition always holds.
+    fn flow_holds(&self, scope: ExecId, f: Fl) -> Result<bool, String> {
+        match &self.m.flow(f).condition {
+            None => Ok(true),
+            Some(c) => self
+                .eval_bool(scope, c)
+                .map_err(|err| format!("condition of flow `{}`: {err}", self.m.flow(f).id)),
+        }
+    }
+
     fn exclusive(&mut self, scope: ExecId, el: El) -> Result<Vec<Fl>, String> {
         let e = self.m.element(el);
         for &f in &e.outgoing {
             if Some(f) == e.default_flow {
                 continue;
             }
-            let take = match &self.m.flow(f).condition {
-                None => true,
-                Some(c) => self
-                    .eval_bool(scope, c)
-                    .map_err(|err| format!("condition of flow `{}`: {err}", self.m.flow(f).id))?,
-            };
-            if take {
+            if self.flow_holds(scope, f)? {
                 return Ok(vec![f]);
             }
         }
@@ -227,13 +231,7 @@ impl Run<'_> {
             if Some(f) == e.default_flow {
                 continue;
             }
-            let take = match &self.m.flow(f).condition {
-                None => true,
-                Some(c) => self
-                    .eval_bool(scope, c)
-                    .map_err(|err| format!("condition of flow `{}`: {err}", self.m.flow(f).id))?,
-            };
-            if take {
+            if self.flow_holds(scope, f)? {
                 out.push(f);
             }
         }
