@@ -24,14 +24,7 @@ echo "## peers (bench/peers/run_all.sh)"
 bash "$WORK/run_all.sh"
 
 echo "## baton"
-summary() {
-  python3 -c '
-import json, statistics, sys
-runs = [json.loads(l) for l in sys.stdin if l.startswith("{")]
-v = [round(r["instances_per_sec"]) for r in runs]
-r = runs[0]
-print(f"baton          {r[\"version\"]:7s} {r[\"file\"]:22s} store={r[\"store\"]:6s} N={r[\"n\"]:<6d} runs={v} median={statistics.median(v)} inst/s")'
-}
+summary() { python3 "$ROOT/bench/summary.py"; }
 case_() { # file instances store
   for _ in $(seq "$RUNS"); do "$BATON" bench run "$WORK/$1" --instances "$2" --store "$3" 2>/dev/null; done | summary
 }
