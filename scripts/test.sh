@@ -3,6 +3,7 @@
 # Needs PostgreSQL on 127.0.0.1:5432 (trust) for the store tests; under
 # CI=true a missing service fails the run instead of skipping.
 set -euo pipefail
+shopt -s inherit_errexit 2>/dev/null || true
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
@@ -20,5 +21,9 @@ fi
 cargo build -p baton-expr -p baton-model -p baton-core --target wasm32-unknown-unknown
 
 step "tests"
-cargo test --workspace --all-targets
-cargo test --workspace --doc
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+cargo test --workspace --all-targets 2>&1 | tee "$log"
+cargo test --workspace --doc 2>&1 | tee -a "$log"
+# One closing line with the totals of every test binary above.
+awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
