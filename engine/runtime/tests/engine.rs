@@ -88,6 +88,78 @@ on_both!(
     conditional_start_events,
 );
 
+/// Several engines on one PostgreSQL behave as one: instances started on
+/// either complete exactly once while timers are taken by whichever engine
+/// claims them first (so each engine also steps instances the other cached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_engines_share_one_postgres() {
+    let Some(db) = TestDb::postgres().await else {
+        return;
+    };
+    common::run(db, two_engines_case).await;
+}
+
+async fn two_engines_case(db: TestDb) {
+    let clock = Arc::new(TestClock::new(1_800_000_000_000));
+    let mut engines = Vec::new();
+    for name in ["a", "b"] {
+        let store = baton_runtime::store::Store::connect(&db.url).await.unwrap();
+        let opts = Options {
+            worker: name.into(),
+            poll: Duration::from_millis(10),
+            lease_ms: 60_000,
+            ..Options::default()
+        };
+        engines.push(
+            Engine::start(store, clock.clone(), Arc::new(Builtin::default()), opts)
+                .await
+                .unwrap(),
+        );
+    }
+    let xml = format!(
+        r#"<definitions {NS} id="d2"><process id="shared" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="split"/>
+          <parallelGateway id="split"/>
+          <sequenceFlow id="f1" sourceRef="split" targetRef="j1"/><serviceTask id="j1" baton:type="noop"/>
+          <sequenceFlow id="f2" sourceRef="split" targetRef="w"/>
+          <intermediateCatchEvent id="w"><timerEventDefinition><timeDuration>PT1S</timeDuration></timerEventDefinition></intermediateCatchEvent>
+          <sequenceFlow id="f3" sourceRef="j1" targetRef="join"/><sequenceFlow id="f4" sourceRef="w" targetRef="join"/>
+          <parallelGateway id="join"/><sequenceFlow id="f5" sourceRef="join" targetRef="j2"/>
+          <serviceTask id="j2" baton:type="noop"/><sequenceFlow id="f6" sourceRef="j2" targetRef="e"/><endEvent id="e"/>
+          </process></definitions>"#
+    );
+    engines[0].deploy(&xml, None).await.unwrap();
+    let mut ids = Vec::new();
+    for i in 0..100 {
+        ids.push(
+            engines[i % 2]
+                .start_instance("shared", Map::new(), "api")
+                .await
+                .unwrap(),
+        );
+    }
+    clock.advance(1_001);
+    for id in &ids {
+        until_status(&engines[0], id, "completed").await;
+    }
+    for id in &ids {
+        let h = history_of(&engines[0], id).await;
+        let n = |el: &str, kind: &str| h.iter().filter(|(e, k)| e == el && k == kind).count();
+        assert_eq!(n("join", "passed"), 1, "{id}: {h:?}");
+        assert_eq!(n("w", "completed"), 1, "{id}");
+        assert_eq!(n("j1", "completed") + n("j2", "completed"), 2, "{id}");
+        assert_eq!(n("e", "passed"), 1, "{id}");
+    }
+    let timers_left: usize = {
+        let mut n = 0;
+        for id in &ids {
+            n += engines[1].store().timers_of(id).await.unwrap().len();
+        }
+        n
+    };
+    assert_eq!(timers_left, 0);
+}
+
 async fn count_way(e: &Engine, way: &str) -> usize {
     let f = baton_runtime::store::InstanceFilter {
         start_way: Some(way.into()),
