@@ -23,12 +23,10 @@ pub use schedule::{HolidayPolicy, MisfirePolicy, Schedule, ScheduleSpec, parse_t
 /// Everything this crate rejects.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Error {
-    #[error("cron expression {expr:?}: {source}")]
-    Cron {
-        expr: String,
-        #[source]
-        source: CronError,
-    },
+    /// The message carries the position; the cause is not repeated as a
+    /// `source` (so error chains print it once).
+    #[error("cron expression {expr:?}: {cause}")]
+    Cron { expr: String, cause: CronError },
     #[error("unknown time zone {0:?} (expected an IANA name such as Asia/Shanghai)")]
     UnknownTimeZone(String),
     #[error("empty validity window: valid_from {from} is not before valid_until {until}")]

@@ -113,9 +113,9 @@ impl ScheduleSpec {
 
     /// Validates and compiles.
     pub fn build(&self) -> Result<Schedule, Error> {
-        let cron = CronExpr::parse(&self.cron, self.dialect).map_err(|source| Error::Cron {
+        let cron = CronExpr::parse(&self.cron, self.dialect).map_err(|cause| Error::Cron {
             expr: self.cron.clone(),
-            source,
+            cause,
         })?;
         if let (Some(from), Some(until)) = (self.valid_from, self.valid_until)
             && from >= until

@@ -34,7 +34,7 @@ fn schedule(cron: &str, extra: serde_json::Value) -> Schedule {
 fn validation_errors() {
     let bad_cron = ScheduleSpec::new("0 0 25 * * ?", "UTC").unwrap_err();
     assert!(
-        matches!(&bad_cron, Error::Cron { source, .. } if source.field == Some(2) && source.offset == 4)
+        matches!(&bad_cron, Error::Cron { cause, .. } if cause.field == Some(2) && cause.offset == 4)
     );
     assert_eq!(
         bad_cron.to_string(),
