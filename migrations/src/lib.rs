@@ -8,6 +8,7 @@
 use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
+mod m0002_schedules;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -15,7 +16,10 @@ pub struct Migrator;
 #[async_trait::async_trait]
 impl MigratorTrait for Migrator {
     fn migrations() -> Vec<Box<dyn MigrationTrait>> {
-        vec![Box::new(m0001_initial::Migration)]
+        vec![
+            Box::new(m0001_initial::Migration),
+            Box::new(m0002_schedules::Migration),
+        ]
     }
 
     fn migration_table_name() -> DynIden {

@@ -61,6 +61,10 @@ pub(super) enum Work {
         vars: Map<String, Value>,
     },
     TimerStart(crate::store::TimerRow),
+    /// Due ticks of a schedule: starts, then [`Work::ScheduleDone`].
+    Schedule(super::scheduler::ScheduleTick),
+    /// The ticks' starts ran (their reply slots): record fires and the next fire.
+    ScheduleDone(super::scheduler::ScheduleTick, Vec<Option<usize>>),
 }
 
 pub(super) async fn run_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Input>) {
@@ -88,6 +92,10 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                 guards.1.push(t.id.clone());
                 retry.push(Retry::Input(Input::TimerStart(t.clone())));
                 work.push_back(Work::TimerStart(t));
+            }
+            Input::Schedule(t) => {
+                retry.push(Retry::Input(Input::Schedule(t.clone())));
+                work.push_back(Work::Schedule(t));
             }
             Input::Start {
                 key,
@@ -239,8 +247,8 @@ pub(super) struct Cycle<'a> {
     pub(super) batch: Batch,
     touched: Vec<String>,
     jobs: Vec<JobInput>,
-    ids: Vec<Option<String>>,
-    errors: Vec<Option<String>>,
+    pub(super) ids: Vec<Option<String>>,
+    pub(super) errors: Vec<Option<String>>,
     out: Output,
     /// Subscriptions a message was routed to in this cycle.
     consumed: HashSet<String>,
@@ -334,6 +342,8 @@ impl Cycle<'_> {
                 }
             }
             Work::TimerStart(t) => self.timer_start(t, more),
+            Work::Schedule(t) => self.schedule_tick(t, more).await,
+            Work::ScheduleDone(t, slots) => self.schedule_done(t, slots),
             Work::Message { name, key, vars } => {
                 self.route_message(&name, key.as_deref(), &vars, more).await;
             }

@@ -7,6 +7,7 @@
 
 mod cycle;
 mod rows;
+mod scheduler;
 mod starts;
 
 use std::collections::HashMap;
@@ -26,6 +27,7 @@ use crate::job::{JobInput, JobResult};
 use crate::store::{self, Batch, DefinitionRow, Store};
 
 pub use rows::Persisted;
+pub use scheduler::MISFIRE_GRACE_MS;
 
 /// Where time comes from. Tests use [`TestClock`].
 pub trait Clock: Send + Sync + 'static {
@@ -84,6 +86,8 @@ pub enum Error {
     UnknownKey(String),
     #[error("cannot start: {0}")]
     CannotStart(String),
+    #[error("no schedule `{0}`")]
+    UnknownSchedule(String),
     #[error("the engine has stopped")]
     Stopped,
 }
@@ -125,6 +129,8 @@ pub(crate) enum Input {
     },
     /// A top-level timer start event is due.
     TimerStart(crate::store::TimerRow),
+    /// A schedule's due ticks (claimed by the scheduler loop).
+    Schedule(scheduler::ScheduleTick),
     /// A message from outside (API, queue): correlated like a thrown one.
     Message {
         name: String,
@@ -186,6 +192,7 @@ impl Engine {
         engine.load_deployments().await?;
         tokio::spawn(cycle::run_loop(engine.inner.clone(), rx));
         tokio::spawn(poll_loop(engine.inner.clone()));
+        tokio::spawn(scheduler::scheduler_loop(engine.inner.clone()));
         Ok(engine)
     }
 
@@ -350,6 +357,59 @@ impl Engine {
                 vars,
             })
             .map_err(|_| Error::Stopped)
+    }
+
+    /// Create or replace a schedule (a new id when `id` is empty). The spec is
+    /// validated (a bad expression is rejected with its position); the next fire is
+    /// computed from now; `created_at`, `last_fired_at` and `last_instance` of an
+    /// existing schedule are kept.
+    pub async fn save_schedule(
+        &self,
+        mut s: store::ScheduleRow,
+    ) -> Result<store::ScheduleRow, Error> {
+        let now = self.inner.clock.now_ms();
+        if s.id.is_empty() {
+            s.id = uuid::Uuid::now_v7().to_string();
+        }
+        let schedule = s.schedule()?;
+        s.next_fire_at = schedule
+            .next_fire(scheduler::to_dt(now))
+            .map(|t| t.timestamp_millis());
+        s.created_at = now;
+        s.updated_at = now;
+        self.inner.store.save_schedule(&s).await?;
+        self.inner
+            .store
+            .schedule(&s.id)
+            .await?
+            .ok_or(Error::UnknownSchedule(s.id))
+    }
+
+    pub async fn list_schedules(&self) -> Result<Vec<store::ScheduleRow>, Error> {
+        Ok(self.inner.store.list_schedules().await?)
+    }
+
+    /// Delete a schedule; whether it existed.
+    pub async fn delete_schedule(&self, id: &str) -> Result<bool, Error> {
+        Ok(self.inner.store.delete_schedule(id).await?)
+    }
+
+    /// The next `n` fires (Unix ms) of a stored schedule after now, with its window
+    /// and holiday calendar applied.
+    pub async fn preview_schedule(&self, id: &str, n: usize) -> Result<Vec<i64>, Error> {
+        let row = self
+            .inner
+            .store
+            .schedule(id)
+            .await?
+            .ok_or_else(|| Error::UnknownSchedule(id.to_owned()))?;
+        let now = scheduler::to_dt(self.inner.clock.now_ms());
+        Ok(row
+            .schedule()?
+            .next_fires(now, n)
+            .into_iter()
+            .map(|t| t.timestamp_millis())
+            .collect())
     }
 
     /// Deliver a command to an instance (operator actions, messages, tasks).

@@ -103,7 +103,7 @@ impl Store {
 
     /// Close the subquery (with `FOR UPDATE SKIP LOCKED` on PostgreSQL), add
     /// `RETURNING`, and run the claim.
-    async fn claim<T: Decode>(&self, mut sql: Sql, op: &'static str) -> Result<Vec<T>> {
+    pub(super) async fn claim<T: Decode>(&self, mut sql: Sql, op: &'static str) -> Result<Vec<T>> {
         match self.dialect() {
             Dialect::Postgres => sql.push(" FOR UPDATE SKIP LOCKED)"),
             Dialect::Sqlite => sql.push(")"),

@@ -91,6 +91,19 @@ impl Apply<'_> {
                 .collect();
             self.update("incidents", &["resolved_at"], values).await?;
         }
+
+        self.insert(&b.schedule_fires).await?;
+        for a in &b.schedule_next {
+            let stmt = super::schedules::advance(self.dialect, a);
+            if self.execute(stmt, "commit: advance schedule").await? == 0 {
+                return Err(Error::Conflict {
+                    what: format!(
+                        "schedule {} was deleted, changed or moved on from {}",
+                        a.id, a.expected_next
+                    ),
+                });
+            }
+        }
         Ok(())
     }
 

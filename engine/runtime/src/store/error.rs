@@ -17,6 +17,10 @@ pub enum Error {
         #[source]
         source: DbErr,
     },
+    /// The input was rejected before anything was written (a schedule's
+    /// cron expression, time zone, window or calendar; the text says where).
+    #[error("invalid: {what}")]
+    Invalid { what: String },
     /// The schema migrations could not be applied.
     #[error("store: migrating the schema failed: {0}")]
     Migration(#[source] DbErr),

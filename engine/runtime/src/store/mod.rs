@@ -18,6 +18,7 @@ mod commit;
 mod error;
 mod read;
 pub mod rows;
+mod schedules;
 mod sql;
 
 use std::sync::Arc;
@@ -35,6 +36,7 @@ use error::Context;
 pub use error::{Error, Result};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
 pub use rows::*;
+pub use schedules::{Overlap, ScheduleRow};
 pub use sql::Dialect;
 
 /// How long a SQLite connection waits for another process's write lock.

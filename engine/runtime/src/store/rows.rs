@@ -161,6 +161,36 @@ pub struct Batch {
     pub incidents_new: Vec<IncidentRow>,
     /// (incident id, resolved_at).
     pub incidents_resolved: Vec<(String, i64)>,
+    /// Schedule ticks performed: a tick already in the store is a conflict.
+    pub schedule_fires: Vec<ScheduleFireRow>,
+    /// Schedules moved on to their next fire (their claim lease released).
+    pub schedule_next: Vec<ScheduleAdvance>,
+}
+
+/// One performed tick of a schedule; `(schedule_id, fire_at)` is unique.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ScheduleFireRow {
+    pub schedule_id: String,
+    /// The tick's scheduled instant (not when it was performed).
+    pub fire_at: i64,
+    /// The instance it started, if one started.
+    pub instance_id: Option<String>,
+    pub created_at: i64,
+}
+
+/// A schedule's new `next_fire_at` after its due ticks were handled. Applies only if
+/// the schedule still exists with `next_fire_at = expected_next` (what the claim
+/// saw), else the batch is a conflict: a deleted, re-saved or already advanced
+/// schedule starts nothing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ScheduleAdvance {
+    pub id: String,
+    pub expected_next: i64,
+    pub next_fire_at: Option<i64>,
+    /// The last tick performed (unchanged when `None`).
+    pub last_fired_at: Option<i64>,
+    /// The instance the last tick started (unchanged when `None`).
+    pub last_instance: Option<String>,
 }
 
 impl Batch {
