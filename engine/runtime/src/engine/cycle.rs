@@ -25,9 +25,9 @@ use crate::store::{self, Batch, InstanceRow, InstanceWrite, JobRow};
 pub(super) struct Live {
     dep: Arc<Deployment>,
     p: Persisted,
-    row: InstanceRow,
+    pub(super) row: InstanceRow,
     /// `None`: not in the store yet.
-    version: Option<i64>,
+    pub(super) version: Option<i64>,
 }
 
 /// An input kept for a retry after a conflict.
@@ -243,7 +243,7 @@ struct Finished {
 
 pub(super) struct Cycle<'a> {
     pub(super) inner: &'a Arc<Inner>,
-    cache: &'a mut HashMap<String, Live>,
+    pub(super) cache: &'a mut HashMap<String, Live>,
     pub(super) batch: Batch,
     touched: Vec<String>,
     jobs: Vec<JobInput>,
@@ -251,7 +251,7 @@ pub(super) struct Cycle<'a> {
     pub(super) errors: Vec<Option<String>>,
     out: Output,
     /// Subscriptions a message was routed to in this cycle.
-    consumed: HashSet<String>,
+    pub(super) consumed: HashSet<String>,
 }
 
 impl Cycle<'_> {
@@ -518,159 +518,6 @@ impl Cycle<'_> {
             }
         }
         true
-    }
-
-    /// The caller's call activity was interrupted: its child instances end too.
-    async fn cancel_children(&mut self, parent: &str, exec: ExecId, more: &mut VecDeque<Work>) {
-        let mut children: Vec<String> = match self
-            .inner
-            .store
-            .running_children(parent, i64::from(exec))
-            .await
-        {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::warn!(instance = parent, "looking up child instances: {e}");
-                Vec::new()
-            }
-        };
-        // Children started in this same cycle are not in the store yet.
-        children.extend(
-            self.cache
-                .iter()
-                .filter(|(_, l)| {
-                    l.version.is_none()
-                        && l.row.parent_instance.as_deref() == Some(parent)
-                        && l.row.parent_exec == Some(i64::from(exec))
-                })
-                .map(|(k, _)| k.clone()),
-        );
-        for c in children {
-            let cmd = Command::Terminate {
-                reason: "the calling activity was cancelled".into(),
-            };
-            more.push_back(Work::Cmd { instance: c, cmd });
-        }
-    }
-
-    async fn route_signal(
-        &mut self,
-        from: &str,
-        name: &str,
-        vars: &Map<String, Value>,
-        more: &mut VecDeque<Work>,
-    ) {
-        let mut targets: HashSet<String> = HashSet::new();
-        if let Ok(subs) = self.inner.store.subscriptions("signal", name).await {
-            targets.extend(subs.into_iter().map(|s| s.instance_id));
-        }
-        targets.extend(
-            self.batch
-                .subs_new
-                .iter()
-                .filter(|s| s.kind == "signal" && s.name == name)
-                .map(|s| s.instance_id.clone()),
-        );
-        targets.remove(from);
-        for t in targets {
-            more.push_back(Work::Cmd {
-                instance: t,
-                cmd: Command::Signal {
-                    name: name.to_owned(),
-                    vars: vars.clone(),
-                },
-            });
-        }
-        for (d, p, s) in self.event_starts(true, name) {
-            more.push_back(Work::Start {
-                key: d.key.clone(),
-                vars: vars.clone(),
-                way: "signal",
-                start: Some((d, p, s)),
-                parent: None,
-                reply: None,
-            });
-        }
-    }
-
-    /// Deliver a message to one waiting subscription (a keyed one needs the
-    /// same key; an unkeyed one takes any), else to a message start event.
-    pub(super) async fn route_message(
-        &mut self,
-        name: &str,
-        key: Option<&str>,
-        vars: &Map<String, Value>,
-        more: &mut VecDeque<Work>,
-    ) {
-        let fits = |s: &crate::store::SubscriptionRow, consumed: &HashSet<String>| {
-            s.kind == "message"
-                && s.name == name
-                && !consumed.contains(&s.id)
-                && s.correlation_key.as_deref().is_none_or(|k| Some(k) == key)
-        };
-        let mut target = self
-            .batch
-            .subs_new
-            .iter()
-            .find(|s| fits(s, &self.consumed))
-            .cloned();
-        if target.is_none() {
-            let stored = self
-                .inner
-                .store
-                .subscriptions("message", name)
-                .await
-                .unwrap_or_default();
-            let gone: HashSet<&String> = self.batch.subs_done.iter().collect();
-            target = stored
-                .into_iter()
-                .find(|s| !gone.contains(&s.id) && fits(s, &self.consumed));
-        }
-        if let Some(s) = target {
-            self.consumed.insert(s.id.clone());
-            let cmd = Command::MessageReceived {
-                sub: s.sub as u32,
-                vars: vars.clone(),
-            };
-            more.push_back(Work::Cmd {
-                instance: s.instance_id,
-                cmd,
-            });
-            return;
-        }
-        if let Some((d, p, s)) = self.event_starts(false, name).into_iter().next() {
-            more.push_back(Work::Start {
-                key: d.key.clone(),
-                vars: vars.clone(),
-                way: "message",
-                start: Some((d, p, s)),
-                parent: None,
-                reply: None,
-            });
-        } else {
-            tracing::warn!(
-                message = name,
-                key,
-                "no instance or message start event waits for this message; dropped"
-            );
-        }
-    }
-
-    fn event_starts(&self, signal: bool, name: &str) -> Vec<(Arc<Deployment>, El, El)> {
-        let d = self
-            .inner
-            .deployments
-            .lock()
-            .unwrap_or_else(|e| e.into_inner());
-        let mut out = Vec::new();
-        for id in d.latest.values() {
-            if let Some(dep) = d.by_id.get(id) {
-                for (p, s) in dep.event_starts(signal, name) {
-                    out.push((dep.clone(), p, s));
-                }
-            }
-        }
-        out
     }
 
     /// Add the instance rows of everything touched.

@@ -6,6 +6,7 @@
 //! because the commit that applies it must delete its row.
 
 mod cycle;
+mod route;
 mod rows;
 mod scheduler;
 mod starts;

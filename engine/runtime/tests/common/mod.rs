@@ -4,6 +4,8 @@
 //! elsewhere). PostgreSQL unreachable: skipped loudly, unless `CI=true`.
 #![allow(dead_code)]
 
+pub mod rows;
+
 use std::future::Future;
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
