@@ -24,35 +24,46 @@ pub enum Cmd {
         #[arg(long, default_value = "memory")]
         store: String,
     },
+    /// Fire lateness of schedules: N enabled schedules, M of them due in the same second.
+    Schedules {
+        #[arg(long, default_value_t = 100_000)]
+        schedules: usize,
+        #[arg(long, default_value_t = 1_000)]
+        due: usize,
+        /// `sqlite` (a fresh file) or a store URL.
+        #[arg(long, default_value = "sqlite")]
+        store: String,
+    },
 }
 
 pub fn main(cmd: Cmd) -> Result<ExitCode> {
-    let Cmd::Run {
-        file,
-        instances,
-        store,
-    } = cmd;
+    let (file, instances, store) = match cmd {
+        Cmd::Run {
+            file,
+            instances,
+            store,
+        } => (file, instances, store),
+        Cmd::Schedules {
+            schedules,
+            due,
+            store,
+        } => {
+            let (url, label, _dir) = store_url(&store)?;
+            let mut line = super::bench_schedules::run(&url, schedules, due)?;
+            line["engine"] = json!("baton");
+            line["store"] = json!(label);
+            line["machine"] = machine();
+            super::emit(line);
+            return Ok(ExitCode::SUCCESS);
+        }
+    };
     let xml = super::read(&file)?;
     let dep = Deployment::compile(None, 1, &xml, &Builtin::supports)
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (secs, label) = if store == "memory" {
         (memory(&dep.model, instances)?, "memory".to_owned())
     } else {
-        let (url, label, _dir) = if store == "sqlite" {
-            let dir = std::env::temp_dir().join(format!("baton-bench-{}", std::process::id()));
-            std::fs::create_dir_all(&dir)?;
-            (
-                format!("sqlite://{}/bench.db?mode=rwc", dir.display()),
-                "sqlite".to_owned(),
-                Some(TempDir(dir)),
-            )
-        } else {
-            (
-                store.clone(),
-                store.split(':').next().unwrap_or("url").to_owned(),
-                None,
-            )
-        };
+        let (url, label, _dir) = store_url(&store)?;
         (durable(&url, &xml, instances)?, label)
     };
     let line = json!({
@@ -151,6 +162,19 @@ fn durable(url: &str, xml: &str, n: usize) -> Result<f64> {
             }
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
+    })
+}
+
+/// `sqlite` → a fresh file in a temporary directory (removed afterwards); else the URL itself.
+fn store_url(store: &str) -> Result<(String, String, Option<TempDir>)> {
+    Ok(if store == "sqlite" {
+        let dir = std::env::temp_dir().join(format!("baton-bench-{}", std::process::id()));
+        std::fs::create_dir_all(&dir)?;
+        let url = format!("sqlite://{}/bench.db?mode=rwc", dir.display());
+        (url, "sqlite".to_owned(), Some(TempDir(dir)))
+    } else {
+        let label = store.split(':').next().unwrap_or("url").to_owned();
+        (store.to_owned(), label, None)
     })
 }
 

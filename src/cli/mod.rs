@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod bench;
+pub mod bench_schedules;
 pub mod run;
 pub mod schedule;
 pub mod serve;

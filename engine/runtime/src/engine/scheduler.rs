@@ -101,7 +101,16 @@ pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
             }
             Err(e) => tracing::warn!("claiming schedules: {e}"),
         }
-        tokio::time::sleep(inner.opts.poll).await;
+        // Sleep until the earliest tick, at most one poll interval (a tick
+        // saved meanwhile, or by another engine, is seen on the next poll).
+        let poll = inner.opts.poll.as_millis() as i64;
+        // A tick already due but leased (being started, here or elsewhere)
+        // is looked at again after 10 ms, not in a busy loop.
+        let wait = match inner.store.next_schedule_due().await {
+            Ok(Some(due)) => (due - inner.clock.now_ms()).clamp(10.min(poll), poll),
+            _ => poll,
+        };
+        tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
     }
 }
 

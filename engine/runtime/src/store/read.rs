@@ -129,6 +129,20 @@ impl Store {
             .during(op)
     }
 
+    /// The earliest tick of any enabled schedule (the scheduler sleeps until then).
+    pub async fn next_schedule_due(&self) -> Result<Option<i64>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT MIN(next_fire_at) FROM schedules WHERE enabled = ")
+            .bind(true)
+            .push(" AND next_fire_at IS NOT NULL");
+        let op = "next schedule due";
+        let rows = self.query(sql, op).await?;
+        match rows.first() {
+            Some(r) => r.try_get_by_index::<Option<i64>>(0).during(op),
+            None => Ok(None),
+        }
+    }
+
     /// Running instances started by call activity `parent_exec` of `parent`.
     pub async fn running_children(&self, parent: &str, parent_exec: i64) -> Result<Vec<String>> {
         let mut sql = Sql::new(self.dialect());
