@@ -80,22 +80,58 @@ pub(crate) fn plan(schedule: &Schedule, row: &ScheduleRow, now: i64) -> (Vec<i64
     )
 }
 
-/// Claim due schedules and feed their ticks to the engine loop.
+/// Ticks are claimed and planned this long before they are due, then held
+/// (under their lease) and released at the due instant: the claim's write
+/// and the planning stay off the firing path.
+const LOOKAHEAD_MS: i64 = 500;
+
+/// Claim due and soon-due schedules and feed their ticks to the engine loop.
 pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
     loop {
         if inner.tx.is_closed() {
             return;
         }
         let now = inner.clock.now_ms();
+        let horizon = now + LOOKAHEAD_MS.min(inner.opts.lease_ms / 2);
         match inner
             .store
-            .claim_due_schedules(&inner.opts.worker, now, CLAIM_LIMIT, inner.opts.lease_ms)
+            .claim_due_schedules(
+                &inner.opts.worker,
+                horizon,
+                CLAIM_LIMIT,
+                inner.opts.lease_ms,
+            )
             .await
         {
             Ok(rows) => {
+                // Group by due instant: each group is released when its time comes.
+                let mut groups: std::collections::BTreeMap<i64, Vec<ScheduleTick>> =
+                    Default::default();
                 for row in rows {
-                    if let Some(tick) = tick_of(&inner, &row, now).await {
-                        let _ = inner.tx.send(Input::Schedule(tick));
+                    let at = row.next_fire_at.unwrap_or(now).max(now);
+                    if let Some(tick) = tick_of(&inner, &row, at).await {
+                        groups.entry(at).or_default().push(tick);
+                    }
+                }
+                for (at, ticks) in groups {
+                    if at <= inner.clock.now_ms() {
+                        release(&inner, ticks);
+                    } else {
+                        let inner = inner.clone();
+                        tokio::spawn(async move {
+                            // The clock decides (a test clock may not follow real time).
+                            loop {
+                                let left = at - inner.clock.now_ms();
+                                if left <= 0 {
+                                    break;
+                                }
+                                tokio::time::sleep(std::time::Duration::from_millis(
+                                    left.min(50) as u64
+                                ))
+                                .await;
+                            }
+                            release(&inner, ticks);
+                        });
                     }
                 }
             }
@@ -107,10 +143,16 @@ pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
         // A tick already due but leased (being started, here or elsewhere)
         // is looked at again after 10 ms, not in a busy loop.
         let wait = match inner.store.next_schedule_due().await {
-            Ok(Some(due)) => (due - inner.clock.now_ms()).clamp(10.min(poll), poll),
+            Ok(Some(due)) => (due - LOOKAHEAD_MS - inner.clock.now_ms()).clamp(10.min(poll), poll),
             _ => poll,
         };
         tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+    }
+}
+
+fn release(inner: &Inner, ticks: Vec<ScheduleTick>) {
+    for tick in ticks {
+        let _ = inner.tx.send(Input::Schedule(tick));
     }
 }
 
