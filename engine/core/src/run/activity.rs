@@ -317,54 +317,9 @@ impl Run<'_> {
             return;
         };
         let body = self.new_id();
-        let items = match &mi.collection {
-            Some(c) => match self.eval(scope, c) {
-                Ok(Value::Array(a)) => Some(a),
-                Ok(Value::Null) => Some(Vec::new()),
-                Ok(other) => {
-                    let msg = format!(
-                        "multi-instance collection `{}` is not a list: {other}",
-                        c.source()
-                    );
-                    return self.incident(scope, el, body, msg, RetryAs::Enter);
-                }
-                Err(e) => {
-                    return self.incident(
-                        scope,
-                        el,
-                        body,
-                        format!("multi-instance collection: {e}"),
-                        RetryAs::Enter,
-                    );
-                }
-            },
-            None => None,
-        };
-        let total = match (&mi.cardinality, &items) {
-            (Some(c), _) => match self.eval(scope, c).map(|v| {
-                v.as_i64()
-                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()))
-            }) {
-                Ok(Some(n)) if n >= 0 => n as u32,
-                Ok(_) => {
-                    let msg = format!(
-                        "loopCardinality `{}` must evaluate to a non-negative integer",
-                        c.source()
-                    );
-                    return self.incident(scope, el, body, msg, RetryAs::Enter);
-                }
-                Err(e) => {
-                    return self.incident(
-                        scope,
-                        el,
-                        body,
-                        format!("loopCardinality: {e}"),
-                        RetryAs::Enter,
-                    );
-                }
-            },
-            (None, Some(items)) => items.len() as u32,
-            (None, None) => 0,
+        let (total, items) = match self.multi_size(scope, mi) {
+            Ok(x) => x,
+            Err(msg) => return self.incident(scope, el, body, msg, RetryAs::Enter),
         };
         let state = MultiState {
             total,
@@ -385,6 +340,50 @@ impl Run<'_> {
         for _ in 0..n {
             self.start_iteration(body, el);
         }
+    }
+
+    /// How many iterations, and the items to iterate (when there is a collection).
+    fn multi_size(
+        &self,
+        scope: ExecId,
+        mi: &baton_model::MultiInstance,
+    ) -> Result<(u32, Option<Vec<Value>>), String> {
+        let items = match &mi.collection {
+            Some(c) => match self.eval(scope, c) {
+                Ok(Value::Array(a)) => Some(a),
+                Ok(Value::Null) => Some(Vec::new()),
+                Ok(other) => {
+                    return Err(format!(
+                        "multi-instance collection `{}` is not a list: {other}",
+                        c.source()
+                    ));
+                }
+                Err(e) => return Err(format!("multi-instance collection: {e}")),
+            },
+            None => None,
+        };
+        let total = match (&mi.cardinality, &items) {
+            (Some(c), _) => {
+                let v = self
+                    .eval(scope, c)
+                    .map_err(|e| format!("loopCardinality: {e}"))?;
+                let n = v
+                    .as_i64()
+                    .or_else(|| v.as_str().and_then(|s| s.trim().parse().ok()));
+                match n {
+                    Some(n) if (0..=i64::from(u32::MAX)).contains(&n) => n as u32,
+                    _ => {
+                        return Err(format!(
+                            "loopCardinality `{}` must evaluate to a non-negative integer, got {v}",
+                            c.source()
+                        ));
+                    }
+                }
+            }
+            (None, Some(items)) => items.len() as u32,
+            (None, None) => 0,
+        };
+        Ok((total, items))
     }
 
     fn start_iteration(&mut self, body: ExecId, el: El) {
