@@ -208,6 +208,24 @@ impl InstanceState {
         self.subs.iter().find(|s| s.id == id)
     }
 
+    /// What the caller's call activity `exec` hears when this (child)
+    /// instance has ended: completed (its variables come back) or failed.
+    pub fn outcome_for_caller(&self, exec: ExecId) -> crate::Command {
+        match self.status {
+            Status::Completed | Status::Terminated => crate::Command::ChildCompleted {
+                exec,
+                vars: self.vars.clone(),
+            },
+            status => {
+                let message = self.error.clone().unwrap_or_else(|| format!("{status:?}"));
+                crate::Command::ChildFailed {
+                    exec,
+                    error: crate::Failure::Technical { message },
+                }
+            }
+        }
+    }
+
     /// Executions waiting for an operator.
     pub fn incidents(&self) -> impl Iterator<Item = &Exec> {
         self.execs

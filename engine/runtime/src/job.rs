@@ -85,6 +85,16 @@ pub enum JobResult {
 }
 
 impl JobResult {
+    /// The command that hands this result to activity instance `exec`.
+    pub fn into_command(self, exec: u32) -> baton_core::Command {
+        match self {
+            JobResult::Done { output, vars } => {
+                baton_core::Command::JobCompleted { exec, output, vars }
+            }
+            JobResult::Failed(error) => baton_core::Command::JobFailed { exec, error },
+        }
+    }
+
     pub fn done() -> Self {
         JobResult::Done {
             output: None,

@@ -7,7 +7,7 @@
 use std::collections::{BTreeSet, VecDeque};
 use std::sync::Arc;
 
-use baton_core::{Action, Command, ExecId, HistoryEvent, InstanceState, Output, Status, SubId};
+use baton_core::{Action, Command, ExecId, HistoryEvent, InstanceState, Output, SubId};
 use baton_model::El;
 use serde_json::{Map, Value};
 
@@ -134,10 +134,7 @@ impl Machine {
                 }
                 self.jobs.remove(&(at, seq, i, exec));
                 let cmd = match self.results.remove(&(i, exec)) {
-                    Some(JobResult::Done { output, vars }) => {
-                        Command::JobCompleted { exec, output, vars }
-                    }
-                    Some(JobResult::Failed(error)) => Command::JobFailed { exec, error },
+                    Some(result) => result.into_command(exec),
                     None => continue, // cancelled meanwhile
                 };
                 self.queue.push_back((i, cmd));
@@ -320,28 +317,13 @@ impl Machine {
                 let id = model.element(element).id.clone();
                 self.instances[i].incidents.push(format!("{id}: {message}"));
             }
-            Action::Ended { status } => {
+            Action::Ended { .. } => {
                 self.timers.retain(|t| t.1 != i);
                 self.messages.retain(|m| m.2 != i);
                 self.signals.retain(|m| m.1 != i);
                 self.tasks.retain(|t| t.0 != i);
                 if let Some((p, exec)) = self.instances[i].parent {
-                    let cmd = if status == Status::Completed || status == Status::Terminated {
-                        Command::ChildCompleted {
-                            exec,
-                            vars: self.instances[i].state.vars.clone(),
-                        }
-                    } else {
-                        let message = self.instances[i]
-                            .state
-                            .error
-                            .clone()
-                            .unwrap_or_else(|| format!("{status:?}"));
-                        Command::ChildFailed {
-                            exec,
-                            error: baton_core::Failure::Technical { message },
-                        }
-                    };
+                    let cmd = self.instances[i].state.outcome_for_caller(exec);
                     self.queue.push_back((p, cmd));
                 }
             }

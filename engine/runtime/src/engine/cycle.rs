@@ -9,7 +9,7 @@
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::Arc;
 
-use baton_core::{Action, Command, ExecId, Failure, InstanceState, Output, Status};
+use baton_core::{Action, Command, ExecId, InstanceState, Output, Status};
 use baton_model::El;
 use serde_json::{Map, Value};
 use tokio::sync::mpsc;
@@ -478,26 +478,9 @@ impl Cycle<'_> {
                 Action::ThrowSignal { .. }
                 | Action::SendMessage { .. }
                 | Action::CancelChild { .. } => routed.push(a),
-                Action::Ended { status } => {
+                Action::Ended { .. } => {
                     if let Some((p, exec)) = &parent {
-                        let exec = *exec as ExecId;
-                        let cmd = if matches!(status, Status::Completed | Status::Terminated) {
-                            Command::ChildCompleted {
-                                exec,
-                                vars: live.p.state.vars.clone(),
-                            }
-                        } else {
-                            let message = live
-                                .p
-                                .state
-                                .error
-                                .clone()
-                                .unwrap_or_else(|| format!("{status:?}"));
-                            Command::ChildFailed {
-                                exec,
-                                error: Failure::Technical { message },
-                            }
-                        };
+                        let cmd = live.p.state.outcome_for_caller(*exec as ExecId);
                         more.push_back(Work::Cmd {
                             instance: p.clone(),
                             cmd,

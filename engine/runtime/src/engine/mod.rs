@@ -503,10 +503,7 @@ impl Inner {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&id);
-            let cmd = match result {
-                JobResult::Done { output, vars } => Command::JobCompleted { exec, output, vars },
-                JobResult::Failed(error) => Command::JobFailed { exec, error },
-            };
+            let cmd = result.into_command(exec);
             let _ = inner.tx.send(Input::Command {
                 instance,
                 cmd,
