@@ -37,6 +37,9 @@ pub enum EvalError {
     /// A root identifier that the scope does not define.
     #[error("unknown variable '{name}'")]
     UnknownVariable { name: String },
+    /// In strict evaluation: a member the object does not have, or a member of null.
+    #[error("in `{expr}`: unknown name '{property}'")]
+    UnknownProperty { expr: String, property: String },
     /// A property read on a value that has no properties (a string, number or boolean).
     #[error("in `{expr}`: {ty} has no property '{property}'")]
     NotAProperty {

@@ -17,6 +17,9 @@ pub(crate) type Out<'a> = Result<Cow<'a, Value>, EvalError>;
 pub(crate) struct Ctx<'a> {
     pub src: &'a str,
     pub scope: &'a dyn Scope,
+    /// A member an object does not have (or a member of null) is an error
+    /// naming it, not null: node properties must not turn a typo into "".
+    pub strict: bool,
 }
 
 impl<'a> Ctx<'a> {
@@ -78,6 +81,19 @@ impl<'a> Ctx<'a> {
 
     fn prop_node(&self, node: &Node, base: &'a Node, name: &str, lenient: bool) -> Out<'a> {
         let b = self.eval_path(base, lenient)?;
+        if self.strict && !lenient {
+            let missing = match &*b {
+                Value::Object(m) => !m.contains_key(name),
+                Value::Null => true,
+                _ => false,
+            };
+            if missing {
+                return Err(EvalError::UnknownProperty {
+                    expr: node.text(self.src).to_string(),
+                    property: name.to_string(),
+                });
+            }
+        }
         self.property(node, b, name)
     }
 

@@ -67,7 +67,7 @@ use std::fmt;
 
 pub use error::{EvalError, ParseError};
 pub use scope::Scope;
-pub use template::{Template, parse_template};
+pub use template::{Piece, Template, parse_template};
 
 use ast::Node;
 use eval::Ctx;
@@ -171,6 +171,7 @@ impl Expr {
         Ctx {
             src: &self.src,
             scope,
+            strict: false,
         }
     }
 }

@@ -17,6 +17,13 @@ pub(crate) enum Part {
     Expr(Node),
 }
 
+/// A piece of an evaluated template: literal text or an expression's value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Piece<'t> {
+    Text(&'t str),
+    Value(Value),
+}
+
 /// A parsed template: literal text with zero or more `${expr}` / `#{expr}` parts.
 ///
 /// Escapes: `\${` and `\#{` stand for a literal `${` and `#{` (as in the EL
@@ -78,7 +85,16 @@ pub(crate) fn render_parts(
     parts: &[Part],
     scope: &dyn Scope,
 ) -> Result<String, EvalError> {
-    let cx = Ctx { src, scope };
+    render_with(src, parts, scope, false)
+}
+
+fn render_with(
+    src: &str,
+    parts: &[Part],
+    scope: &dyn Scope,
+    strict: bool,
+) -> Result<String, EvalError> {
+    let cx = Ctx { src, scope, strict };
     let mut out = String::new();
     for part in parts {
         match part {
@@ -115,11 +131,53 @@ impl Template {
             [Part::Expr(node)] => Ctx {
                 src: &self.src,
                 scope,
+                strict: false,
             }
             .eval(node)
             .map(|v| v.into_owned()),
             _ => self.render(scope).map(Value::String),
         }
+    }
+
+    /// [`Template::render`], strict: a member an object lacks (`${task1.nmae}`)
+    /// is [`EvalError::UnknownProperty`], not an empty string. Node properties
+    /// render this way.
+    pub fn render_strict(&self, scope: &dyn Scope) -> Result<String, EvalError> {
+        render_with(&self.src, &self.parts, scope, true)
+    }
+
+    /// [`Template::eval`], strict as [`Template::render_strict`].
+    pub fn eval_strict(&self, scope: &dyn Scope) -> Result<Value, EvalError> {
+        match self.parts.as_slice() {
+            [Part::Expr(_)] => {
+                Ok(self
+                    .pieces_strict(scope)?
+                    .pop()
+                    .map_or(Value::Null, |p| match p {
+                        Piece::Value(v) => v,
+                        Piece::Text(t) => Value::String(t.to_owned()),
+                    }))
+            }
+            _ => self.render_strict(scope).map(Value::String),
+        }
+    }
+
+    /// The literal text and the (strictly evaluated) values of the
+    /// expressions, in order: for callers that must not splice values into
+    /// text, such as SQL statements that bind them as parameters.
+    pub fn pieces_strict(&self, scope: &dyn Scope) -> Result<Vec<Piece<'_>>, EvalError> {
+        let cx = Ctx {
+            src: &self.src,
+            scope,
+            strict: true,
+        };
+        self.parts
+            .iter()
+            .map(|p| match p {
+                Part::Text(t) => Ok(Piece::Text(t)),
+                Part::Expr(node) => cx.eval(node).map(|v| Piece::Value(v.into_owned())),
+            })
+            .collect()
     }
 
     /// True when the template has no expressions (rendering never fails).

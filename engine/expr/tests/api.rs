@@ -225,3 +225,36 @@ fn deepest_accepted_expressions_fit_in_a_small_thread_stack() {
         });
     worker.unwrap().join().unwrap();
 }
+
+#[test]
+fn strict_templates_name_the_missing_member() {
+    let vars = serde_json::json!({"task1": {"stdout": "ok", "empty": null}, "n": 3});
+    let t = baton_expr::parse_template("${task1.stdout}/${task1.nmae}").unwrap();
+    assert_eq!(t.render(&vars).unwrap(), "ok/");
+    let err = t.render_strict(&vars).unwrap_err();
+    assert_eq!(err.to_string(), "in `task1.nmae`: unknown name 'nmae'");
+    let present_null = baton_expr::parse_template("${task1.empty}").unwrap();
+    assert_eq!(
+        present_null.eval_strict(&vars).unwrap(),
+        serde_json::Value::Null
+    );
+    let of_null = baton_expr::parse_template("${task1.empty.x}").unwrap();
+    assert!(of_null.render_strict(&vars).is_err());
+    // `empty` keeps its lenient meaning.
+    let e = baton_expr::parse_template("${empty task1.nope}").unwrap();
+    assert_eq!(e.eval_strict(&vars).unwrap(), serde_json::Value::Bool(true));
+    let p = baton_expr::parse_template("select * from t where id = ${n} and name = 'x'").unwrap();
+    let pieces = p.pieces_strict(&vars).unwrap();
+    assert_eq!(
+        pieces,
+        vec![
+            baton_expr::Piece::Text("select * from t where id = "),
+            baton_expr::Piece::Value(serde_json::json!(3)),
+            baton_expr::Piece::Text(" and name = 'x'"),
+        ]
+    );
+    assert_eq!(
+        t.eval_strict(&vars).unwrap_err().to_string(),
+        err.to_string()
+    );
+}

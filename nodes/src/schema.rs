@@ -1,0 +1,117 @@
+//! Property schemas (JSON Schema, the editor's properties panel is generated
+//! from them) and the deploy-time checks derived from them.
+
+use serde_json::{Value, json};
+
+use crate::Outputs;
+use crate::error::NodeError;
+
+/// One property of a node's schema.
+pub fn prop(kind: &str, title: &str, description: &str) -> Value {
+    json!({"type": kind, "title": title, "description": description})
+}
+
+/// A property with a fixed set of values.
+pub fn choice(title: &str, values: &[&str], default: &str) -> Value {
+    json!({"type": "string", "title": title, "enum": values, "default": default})
+}
+
+/// A write-only property (a password): the editor masks it.
+pub fn secret(title: &str) -> Value {
+    json!({"type": "string", "title": title, "x-secret": true})
+}
+
+/// The properties every node has: the registry reads them.
+pub fn common() -> Vec<(&'static str, Value)> {
+    vec![
+        (
+            "timeout",
+            prop(
+                "number",
+                "Timeout (s)",
+                "Stop the work after this many seconds.",
+            ),
+        ),
+        (
+            "resultVariable",
+            prop(
+                "string",
+                "Result variable",
+                "Also store the outputs as this process variable.",
+            ),
+        ),
+        (
+            "inCloud",
+            prop(
+                "boolean",
+                "In cloud",
+                "Run on the server (true) or on the chosen host's Sub-Manager.",
+            ),
+        ),
+    ]
+}
+
+/// A node schema: an object with `properties` (the common ones added) and
+/// `required`. Every property value is a string template in BPMN; `type`
+/// says what it must render to.
+pub fn object(title: &str, props: Vec<(&str, Value)>, required: &[&str]) -> Value {
+    let mut map = serde_json::Map::new();
+    for (k, v) in props.into_iter().chain(common()) {
+        map.insert(k.to_owned(), v);
+    }
+    json!({
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "title": title,
+        "type": "object",
+        "properties": map,
+        "required": required,
+    })
+}
+
+/// Every `required` property is present and not blank.
+pub fn check_required(schema: &Value, props: &Outputs) -> Result<(), NodeError> {
+    let required = schema
+        .get("required")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(Value::as_str);
+    for name in required {
+        let present = props
+            .get(name)
+            .and_then(Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty());
+        if !present {
+            return Err(NodeError::property(name, "is required"));
+        }
+    }
+    Ok(())
+}
+
+/// Every property is a well-formed `${}` template.
+pub fn check_templates(props: &Outputs) -> Result<(), NodeError> {
+    for (name, v) in props {
+        if let Some(s) = v.as_str() {
+            baton_expr::parse_template(s).map_err(|e| NodeError::property(name, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// An enumerated property, when written literally, is one of `values`.
+pub fn check_choice(props: &Outputs, name: &str, values: &[&str]) -> Result<(), NodeError> {
+    let Some(v) = props.get(name).and_then(Value::as_str) else {
+        return Ok(());
+    };
+    if v.contains("${") || v.contains("#{") || v.trim().is_empty() {
+        return Ok(());
+    }
+    if values.iter().any(|x| x.eq_ignore_ascii_case(v.trim())) {
+        Ok(())
+    } else {
+        Err(NodeError::property(
+            name,
+            format!("`{v}` is not one of {}", values.join(", ")),
+        ))
+    }
+}
