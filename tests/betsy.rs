@@ -100,7 +100,13 @@ fn run_case(xml: &str, test: &Value, case: &Value) -> Vec<String> {
         .iter()
         .filter_map(Value::as_str)
         .collect();
-    let dep = match Deployment::compile(None, 1, xml, &|k| k == "script:") {
+    let dep = match Deployment::compile(None, 1, xml, &|k, _| {
+        if k == "script:" {
+            Ok(())
+        } else {
+            Err(format!("no handler for `{k}`"))
+        }
+    }) {
         Ok(d) => d,
         Err(e) => {
             eprintln!("    deployment rejected: {e}");

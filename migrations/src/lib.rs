@@ -9,6 +9,7 @@ use sea_orm_migration::prelude::*;
 
 mod m0001_initial;
 mod m0002_schedules;
+mod m0003_resources;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -19,6 +20,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m0001_initial::Migration),
             Box::new(m0002_schedules::Migration),
+            Box::new(m0003_resources::Migration),
         ]
     }
 

@@ -44,6 +44,7 @@ pub enum Stream {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LogLine {
     pub job_id: String,
+    pub attempt: u32,
     pub stream: Stream,
     pub text: String,
 }
@@ -355,6 +356,7 @@ impl Ctx {
         if let Some(tx) = &self.log {
             let _ = tx.send(LogLine {
                 job_id: self.job.job_id.clone(),
+                attempt: self.job.attempt,
                 stream,
                 text: self.mask(text),
             });

@@ -18,11 +18,16 @@
 pub mod capture;
 pub mod ctx;
 pub mod error;
+pub mod fileop;
+pub mod http;
 pub mod local;
+pub mod mail;
 pub mod registry;
 pub mod resources;
 pub mod schema;
 pub mod secret;
+pub mod sql;
+pub mod ssh;
 
 use std::future::Future;
 use std::pin::Pin;

@@ -54,6 +54,9 @@ impl Registry {
     pub fn with_defaults() -> Self {
         let mut r = Registry::new();
         r.add(crate::local::LocalCommand);
+        r.add(crate::sql::Sql);
+        r.add(crate::ssh::RemoteCommand);
+        r.add(crate::ssh::FileDistribution);
         r.alias(
             "shell",
             "local-command",
@@ -63,6 +66,20 @@ impl Registry {
                 ("errorCodeVariable", "exitCode"),
             ],
         );
+        r.add(crate::http::Http);
+        // Flowable's `http` and `mail` tasks share Baton's names: the alias
+        // maps their fields and leaves Baton's properties as they are.
+        r.alias(
+            "http",
+            "http",
+            crate::http::from_flowable,
+            &[("responseVariableName", "body")],
+        );
+        r.alias("http-connector", "http", crate::http::from_camunda, &[]);
+        r.add(crate::mail::Mail);
+        r.alias("mail", "mail", crate::mail::from_flowable, &[]);
+        r.alias("mail-send", "mail", crate::mail::from_camunda, &[]);
+        r.add(crate::fileop::FileOperation);
         r
     }
 
@@ -82,11 +99,13 @@ impl Registry {
     }
 
     fn find(&self, kind: &str) -> Option<(&Arc<dyn Node>, Option<&Alias>)> {
-        if let Some(n) = self.nodes.get(kind) {
-            return Some((n, None));
+        // An alias may share its node's name (Flowable's `http`): its mapping applies.
+        if let Some(a) = self.aliases.get(kind)
+            && let Some(n) = self.nodes.get(a.to)
+        {
+            return Some((n, Some(a)));
         }
-        let a = self.aliases.get(kind)?;
-        self.nodes.get(a.to).map(|n| (n, Some(a)))
+        self.nodes.get(kind).map(|n| (n, None))
     }
 
     pub fn supports(&self, kind: &str) -> bool {

@@ -9,6 +9,7 @@ use anyhow::{Context, Result, bail};
 use baton_core::{Action, Command, InstanceState, Output, step};
 use baton_model::Model;
 use baton_runtime::deploy::Deployment;
+use baton_runtime::engine::JobHandler;
 use baton_runtime::handlers::Builtin;
 use serde_json::{Map, json};
 
@@ -58,7 +59,7 @@ pub fn main(cmd: Cmd) -> Result<ExitCode> {
         }
     };
     let xml = super::read(&file)?;
-    let dep = Deployment::compile(None, 1, &xml, &Builtin::supports)
+    let dep = Deployment::compile(None, 1, &xml, &|k, p| Builtin::default().check(k, p))
         .map_err(|e| anyhow::anyhow!("{e}"))?;
     let (secs, label) = if store == "memory" {
         (memory(&dep.model, instances)?, "memory".to_owned())

@@ -8,6 +8,7 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use baton_core::Status;
 use baton_runtime::deploy::Deployment;
+use baton_runtime::engine::JobHandler;
 use baton_runtime::handlers::Builtin;
 use baton_runtime::machine::Machine;
 use serde_json::json;
@@ -35,7 +36,7 @@ pub fn main(a: Args) -> Result<ExitCode> {
     if a.store != "memory" {
         return run_durable(&a, &xml, vars);
     }
-    let dep = match Deployment::compile(None, 1, &xml, &Builtin::supports) {
+    let dep = match Deployment::compile(None, 1, &xml, &|k, p| Builtin::default().check(k, p)) {
         Ok(d) => d,
         Err(rej) => {
             for d in &rej.0 {

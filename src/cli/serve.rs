@@ -9,8 +9,9 @@ use anyhow::{Context, Result};
 use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
+use baton_nodes::{MasterKey, Registry};
 use baton_runtime::engine::{Engine, Options, SystemClock};
-use baton_runtime::handlers::Builtin;
+use baton_runtime::nodes::{DEFAULT_COMPANY, NodeHandler, StoreResources};
 use baton_runtime::store::Store;
 use serde_json::json;
 
@@ -34,6 +35,13 @@ pub struct EngineArgs {
     /// How often to look for due timers and abandoned jobs.
     #[arg(long, env = "BATON_POLL_MS", default_value_t = 100)]
     pub poll_ms: u64,
+    /// The file holding the master key that encrypts stored secrets
+    /// (created, mode 0600, on first use). `BATON_MASTER_KEY` (base64) wins.
+    #[arg(long, env = "BATON_MASTER_KEY_FILE", default_value = "baton.key")]
+    pub master_key_file: PathBuf,
+    /// Directories `file-operation` nodes are confined to (`:`-separated in the variable).
+    #[arg(long = "file-root", env = "BATON_FILE_ROOTS", value_delimiter = ':')]
+    pub file_roots: Vec<PathBuf>,
 }
 
 impl Default for EngineArgs {
@@ -42,6 +50,8 @@ impl Default for EngineArgs {
             store: super::DEFAULT_STORE.into(),
             lease_ms: 30_000,
             poll_ms: 100,
+            master_key_file: "baton.key".into(),
+            file_roots: Vec::new(),
         }
     }
 }
@@ -55,13 +65,22 @@ pub async fn engine(url: &str, e: EngineArgs) -> Result<Engine> {
         poll: Duration::from_millis(e.poll_ms),
         ..Options::default()
     };
-    Ok(Engine::start(
-        store,
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        opts,
-    )
-    .await?)
+    let key = match std::env::var("BATON_MASTER_KEY") {
+        Ok(k) => MasterKey::from_base64(&k).context("BATON_MASTER_KEY")?,
+        Err(_) => MasterKey::load_or_create(&e.master_key_file)?,
+    };
+    let resources = StoreResources {
+        store: store.clone(),
+        key,
+        company: DEFAULT_COMPANY.into(),
+        roots: e.file_roots.clone(),
+    };
+    let handler = NodeHandler::new(
+        Registry::with_defaults(),
+        Arc::new(resources),
+        Some(store.clone()),
+    );
+    Ok(Engine::start(store, Arc::new(SystemClock), Arc::new(handler), opts).await?)
 }
 
 pub fn main(a: Args) -> Result<ExitCode> {

@@ -5,7 +5,7 @@ use std::process::ExitCode;
 
 use anyhow::Result;
 use baton_runtime::deploy::Deployment;
-use baton_runtime::handlers::Builtin;
+use baton_runtime::nodes::check;
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -15,10 +15,11 @@ pub struct Args {
 }
 
 pub fn main(a: Args) -> Result<ExitCode> {
+    let registry = baton_nodes::Registry::with_defaults();
     let mut bad = 0;
     for f in &a.files {
         let xml = super::read(f)?;
-        match Deployment::compile(None, 1, &xml, &Builtin::supports) {
+        match Deployment::compile(None, 1, &xml, &|k, p| check(&registry, k, p)) {
             Ok(d) => {
                 let procs: Vec<&str> = d
                     .model

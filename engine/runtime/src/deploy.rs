@@ -5,6 +5,11 @@ use std::sync::Arc;
 
 use baton_model::{Diagnostic, El, Kind, Model, Rejected, Trigger};
 
+/// The deploy-time check of one job: its kind and its properties; `Err`
+/// says what is wrong (see [`crate::engine::JobHandler::check`]).
+pub type JobCheck<'a> =
+    dyn Fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<(), String> + 'a;
+
 /// A deployed, compiled definitions document.
 #[derive(Debug, Clone)]
 pub struct Deployment {
@@ -16,24 +21,21 @@ pub struct Deployment {
 }
 
 impl Deployment {
-    /// Compile `xml` and check that `supported` accepts every job kind it needs.
+    /// Compile `xml` and `check` every job it needs (kind supported,
+    /// properties valid; see [`crate::engine::JobHandler::check`]).
     pub fn compile(
         key: Option<&str>,
         version: i32,
         xml: &str,
-        supported: &dyn Fn(&str) -> bool,
+        check: &JobCheck<'_>,
     ) -> Result<Deployment, Rejected> {
         let model = baton_model::compile(xml)?;
         let mut diags = Vec::new();
         for (el, kind) in model.job_kinds() {
-            if !supported(&kind) {
-                let e = model.element(el);
-                diags.push(Diagnostic::new(
-                    "unsupported",
-                    Some(&e.id),
-                    e.pos,
-                    format!("no handler for `{kind}` work: this element cannot run here"),
-                ));
+            let e = model.element(el);
+            let props = crate::job::job_props(e);
+            if let Err(message) = check(&kind, &props) {
+                diags.push(Diagnostic::new("unsupported", Some(&e.id), e.pos, message));
             }
         }
         if !diags.is_empty() {

@@ -20,15 +20,38 @@ pub struct JobInput {
     /// The script text of a script task.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub script: Option<String>,
-    /// Extension properties of the element (`baton:property`, `flowable:field`, ...).
+    /// The node's properties ([`job_props`]: extension attributes overlaid by
+    /// `baton:property`, `flowable:field`, `camunda:inputParameter`, ...).
     #[serde(default)]
     pub props: Map<String, Value>,
     /// Extension attributes of the element.
     #[serde(default)]
     pub attrs: Map<String, Value>,
-    /// Every variable visible from the activity, node outputs included.
+    /// Every variable visible from the activity.
     #[serde(default)]
     pub vars: Map<String, Value>,
+    /// Earlier nodes' outputs, by element id (`${nodeId.prop}`).
+    #[serde(default)]
+    pub outputs: Map<String, Value>,
+    /// The element's name.
+    #[serde(default)]
+    pub name: String,
+}
+
+/// A node's properties: its extension attributes (`baton:url="…"`, the
+/// `type` attribute aside) overlaid by its `extensionElements` properties.
+pub fn job_props(e: &baton_model::Element) -> Map<String, Value> {
+    let Some(x) = e.ext.as_ref() else {
+        return Map::new();
+    };
+    let mut props: Map<String, Value> = x
+        .attrs
+        .iter()
+        .filter(|(k, _)| k.as_str() != "type")
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    props.extend(x.props.iter().map(|(k, v)| (k.clone(), v.clone())));
+    props
 }
 
 impl JobInput {
@@ -50,11 +73,8 @@ impl JobInput {
             }
             _ => None,
         };
-        let (props, attrs) = e
-            .ext
-            .as_ref()
-            .map(|x| (x.props.clone(), x.attrs.clone()))
-            .unwrap_or_default();
+        let props = job_props(e);
+        let attrs = e.ext.as_ref().map(|x| x.attrs.clone()).unwrap_or_default();
         JobInput {
             id: format!("{instance}:{exec}"),
             instance_id: instance.to_owned(),
@@ -66,6 +86,8 @@ impl JobInput {
             props,
             attrs,
             vars: baton_core::visible_vars(state, exec),
+            outputs: state.outputs.clone(),
+            name: e.name.clone().unwrap_or_default(),
         }
     }
 }

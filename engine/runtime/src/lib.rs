@@ -5,5 +5,6 @@ pub mod engine;
 pub mod handlers;
 pub mod job;
 pub mod machine;
+pub mod nodes;
 pub mod script;
 pub mod store;

@@ -122,6 +122,7 @@ on_both!(
     misfire_fire_once_now_after_a_gap,
     misfire_skip_after_a_gap,
     overlap_skip_waits_for_the_last_run,
+    overlap_queue_holds_ticks_until_the_last_run_ends,
     a_tick_is_stored_once,
 );
 
@@ -267,15 +268,6 @@ async fn bad_specs_are_rejected_on_save(db: TestDb) {
         .await,
     );
     assert!(what.contains("range 0"), "{what}");
-    // `queue` is not supported yet: said so, not ignored.
-    let what = invalid(
-        e.save_schedule(ScheduleRow {
-            overlap: Overlap::Queue,
-            ..schedule(json!({"cron": "* * * * *", "tz": "UTC"}))
-        })
-        .await,
-    );
-    assert!(what.contains("queue"), "{what}");
     // An unknown zone cannot even be read as a spec (JSON, API) or built from text.
     let err =
         serde_json::from_value::<ScheduleSpec>(json!({"cron": "* * * * *", "tz": "Mars/Olympus"}))
@@ -370,6 +362,78 @@ async fn overlap_skip_waits_for_the_last_run(db: TestDb) {
     until_scheduled(&e, 2).await;
     stays(&e, 2).await;
     assert_eq!(fires(&e, &s.id).await, vec![T0 + MINUTE, T0 + 3 * MINUTE]);
+}
+
+async fn until_completed(e: &Engine, id: &str) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while e.store().load_instance(id).await.unwrap().unwrap().status != "completed" {
+        assert!(Instant::now() < deadline, "{id} did not complete");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+async fn deploy_waiting(e: &Engine) {
+    let xml = format!(
+        r#"<definitions {NS} id="dw"><message id="m" name="go"/>
+          <process id="slow" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="w"/>
+          <intermediateCatchEvent id="w"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
+          <sequenceFlow id="f2" sourceRef="w" targetRef="e"/><endEvent id="e"/>
+          </process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+}
+
+async fn overlap_queue_holds_ticks_until_the_last_run_ends(db: TestDb) {
+    let (e, clock) = engine(&db).await;
+    deploy_waiting(&e).await;
+    let s = e
+        .save_schedule(ScheduleRow {
+            process_key: "slow".into(),
+            overlap: Overlap::Queue,
+            ..schedule(json!({"cron": "* * * * *", "tz": "UTC"}))
+        })
+        .await
+        .unwrap();
+    clock.advance(MINUTE);
+    until_scheduled(&e, 1).await;
+    // Two more ticks come while the first run waits: both are held.
+    clock.advance(MINUTE);
+    stays(&e, 1).await;
+    clock.advance(MINUTE);
+    stays(&e, 1).await;
+    let last = |e: &Engine| {
+        let e = e.clone();
+        let id = s.id.clone();
+        async move {
+            e.store()
+                .schedule(&id)
+                .await
+                .unwrap()
+                .unwrap()
+                .last_instance
+                .unwrap()
+        }
+    };
+    // The first run ends: exactly one held tick starts (the second one).
+    let first = last(&e).await;
+    e.correlate("go", None, Map::new()).unwrap();
+    until_completed(&e, &first).await;
+    until_scheduled(&e, 2).await;
+    stays(&e, 2).await;
+    // It ends: the third tick starts.
+    let second = last(&e).await;
+    assert_ne!(first, second);
+    e.correlate("go", None, Map::new()).unwrap();
+    until_completed(&e, &second).await;
+    until_scheduled(&e, 3).await;
+    stays(&e, 3).await;
+    assert_eq!(
+        fires(&e, &s.id).await,
+        vec![T0 + MINUTE, T0 + 2 * MINUTE, T0 + 3 * MINUTE],
+        "the held ticks, in order, none dropped"
+    );
+    until_next(&e, &s.id, T0 + 4 * MINUTE).await;
 }
 
 /// The unique key itself: a second commit of the same tick is a conflict.

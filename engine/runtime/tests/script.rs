@@ -23,6 +23,8 @@ fn job(format: &str, script: &str, vars: Value) -> JobInput {
         props: Map::new(),
         attrs: Map::new(),
         vars,
+        outputs: Map::new(),
+        name: String::new(),
     }
 }
 

@@ -112,13 +112,17 @@ impl Run<'_> {
             Wait::Scope => self.start_scope(id, None),
             Wait::Child => {
                 if let Kind::CallActivity(CallTarget::Process(t)) = &e.kind {
-                    match self.render(id, t) {
-                        Ok(process) => {
+                    let param = self.call_param(id, e);
+                    match self.render(id, t).and_then(|p| param.map(|x| (p, x))) {
+                        Ok((process, param)) => {
                             let mut vars = self.visible_vars(id);
                             vars.insert(
                                 "LWAMS_CALL_PROCESS_TASK_ID".into(),
                                 Value::from(e.id.clone()),
                             );
+                            if let Some(p) = param {
+                                vars.insert("LWAMS_CALL_PARAM".into(), p);
+                            }
                             self.out.actions.push(Action::StartChild {
                                 exec: id,
                                 element: el,
@@ -130,7 +134,7 @@ impl Run<'_> {
                             parent,
                             el,
                             id,
-                            format!("calledElement: {err}"),
+                            format!("called process: {err}"),
                             RetryAs::Enter,
                         ),
                     }
@@ -215,6 +219,33 @@ impl Run<'_> {
             }
         }
         self.leave(parent, el, exec);
+    }
+
+    /// A `call-process` node's `param` property, evaluated for the child's
+    /// `LWAMS_CALL_PARAM` (the model checked it parses).
+    fn call_param(
+        &self,
+        exec: ExecId,
+        e: &baton_model::Element,
+    ) -> Result<Option<Value>, baton_expr::EvalError> {
+        let Some(src) = e
+            .ext
+            .as_ref()
+            .and_then(|x| x.props.get("param").or(x.attrs.get("param")))
+            .and_then(Value::as_str)
+        else {
+            return Ok(None);
+        };
+        match baton_expr::parse_template(src) {
+            Ok(t) => t
+                .eval(&super::vars::ExecScope {
+                    st: self.st,
+                    exec,
+                    extra: None,
+                })
+                .map(Some),
+            Err(_) => Ok(Some(Value::String(src.to_owned()))),
+        }
     }
 
     pub(super) fn store_output(&mut self, exec: ExecId, output: Option<Value>) {

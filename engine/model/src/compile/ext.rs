@@ -41,23 +41,48 @@ impl<'a> Compiler<'a> {
 /// child, or its own text. Containers (`camunda:inputOutput`, `baton:properties`)
 /// are walked.
 fn collect_props(c: &xml::Element, ext: &mut Extension) {
+    // Camunda 7 connectors: `<camunda:connector><camunda:connectorId>http-connector`.
+    if c.name == "connectorId" && c.ns.as_deref() == Some(CAMUNDA_NS) {
+        ext.node_type = Some(c.text.trim().to_owned());
+        return;
+    }
     if let Some(name) = c.attr("name") {
         let value = c
             .attr("value")
             .or(c.attr("stringValue"))
             .or(c.attr("expression"))
-            .map(str::to_owned)
+            .map(|s| Value::String(s.to_owned()))
             .or_else(|| {
-                c.children
-                    .iter()
-                    .find(|k| matches!(k.name.as_str(), "string" | "expression"))
-                    .map(|k| k.text.trim().to_owned())
+                c.children.iter().find_map(|k| match k.name.as_str() {
+                    "string" | "expression" => Some(Value::String(k.text.trim().to_owned())),
+                    "map" | "list" => Some(structured(k)),
+                    _ => None,
+                })
             })
-            .unwrap_or_else(|| c.text.trim().to_owned());
-        ext.props.insert(name.to_owned(), Value::String(value));
+            .unwrap_or_else(|| Value::String(c.text.trim().to_owned()));
+        ext.props.insert(name.to_owned(), value);
         return;
     }
     for k in &c.children {
         collect_props(k, ext);
+    }
+}
+
+/// Camunda's `<camunda:map>` (entries by `key`) and `<camunda:list>` (values)
+/// as JSON; leaves are their text.
+fn structured(x: &xml::Element) -> Value {
+    let leaf = |k: &xml::Element| match k.children.first() {
+        Some(inner) if matches!(inner.name.as_str(), "map" | "list") => structured(inner),
+        _ => Value::String(k.text.trim().to_owned()),
+    };
+    if x.name == "map" {
+        Value::Object(
+            x.children
+                .iter()
+                .filter_map(|e| e.attr("key").map(|k| (k.to_owned(), leaf(e))))
+                .collect(),
+        )
+    } else {
+        Value::Array(x.children.iter().map(leaf).collect())
     }
 }

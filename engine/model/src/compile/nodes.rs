@@ -4,7 +4,7 @@ use baton_expr::Expr;
 
 use super::Compiler;
 use crate::model::{
-    AdHoc, CallTarget, El, Gateway, Kind, Loop, MiBehavior, MultiInstance, TaskKind,
+    AdHoc, CallTarget, El, Extension, Gateway, Kind, Loop, MiBehavior, MultiInstance, TaskKind,
 };
 use crate::qname::Target;
 use crate::vendor;
@@ -122,6 +122,9 @@ impl<'a> Compiler<'a> {
             }
         }
         let ext = self.extension(x);
+        if let Some(t) = ext.as_deref().and_then(|e| self.call_process(x, e)) {
+            self.model.elements[el.0 as usize].kind = Kind::CallActivity(t);
+        }
         self.model.elements[el.0 as usize].ext = ext;
         self.correlation(el, x);
     }
@@ -203,6 +206,56 @@ impl<'a> Compiler<'a> {
             Ok(t) => Some(CallTarget::Process(t)),
             Err(e) => {
                 self.err("expression", x, format!("calledElement `{called}`: {e}"));
+                None
+            }
+        }
+    }
+
+    /// `<serviceTask baton:type="call-process">` with `processKey` (and
+    /// `version`) is a call activity: the engine starts the child, waits for
+    /// it and passes the `LWAMS_CALL_*` variables.
+    fn call_process(&mut self, x: &xml::Element, ext: &Extension) -> Option<CallTarget> {
+        if x.name != "serviceTask" || ext.node_type.as_deref() != Some("call-process") {
+            return None;
+        }
+        let prop = |k: &str| {
+            ext.props
+                .get(k)
+                .or(ext.attrs.get(k))
+                .and_then(|v| v.as_str())
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+        };
+        let Some(key) = prop("processKey") else {
+            self.err(
+                "property",
+                x,
+                "call-process: property `processKey` is required",
+            );
+            return None;
+        };
+        let target = match prop("version") {
+            None | Some("latest") => key.to_owned(),
+            Some(v) if v.parse::<u32>().is_ok_and(|n| n >= 1) => format!("{key}:{v}"),
+            Some(v) => {
+                self.err(
+                    "property",
+                    x,
+                    format!("call-process: `version` must be a number ≥ 1 or `latest`, not `{v}`"),
+                );
+                return None;
+            }
+        };
+        if let Some(p) = prop("param")
+            && let Err(e) = baton_expr::parse_template(p)
+        {
+            self.err("expression", x, format!("call-process `param`: {e}"));
+            return None;
+        }
+        match baton_expr::parse_template(&target) {
+            Ok(t) => Some(CallTarget::Process(t)),
+            Err(e) => {
+                self.err("expression", x, format!("call-process `processKey`: {e}"));
                 None
             }
         }

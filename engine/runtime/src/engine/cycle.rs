@@ -187,6 +187,9 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                     cache.remove(&id);
                 }
             }
+            for j in &batch.jobs_cancelled {
+                inner.handler.cancel(j);
+            }
             for j in jobs {
                 inner.run_job(j);
             }
@@ -268,7 +271,7 @@ impl Cycle<'_> {
             } => {
                 let (dep, process, start_el) = match start {
                     Some((d, p, s)) => (d, p, Some(s)),
-                    None => match self.inner.latest(&key).await {
+                    None => match self.inner.by_key(&key).await {
                         Some(d) => match d.model.process(&key).or(d.model.main_process()) {
                             Some(p) => (d, p, None),
                             None => {
@@ -446,6 +449,7 @@ impl Cycle<'_> {
                         lease_until: Some(now + self.inner.opts.lease_ms),
                         worker: Some(self.inner.opts.worker.clone()),
                         host: None,
+                        claims: 1,
                     });
                     self.jobs.push(job);
                 }

@@ -73,7 +73,35 @@ pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 pub trait JobHandler: Send + Sync + 'static {
     /// Whether this handler runs jobs of `kind` (checked at deploy time).
     fn supports(&self, kind: &str) -> bool;
+
+    /// Deploy-time check of one element's job: its kind is supported and its
+    /// properties are valid. The message says what is wrong.
+    fn check(
+        &self,
+        kind: &str,
+        _props: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<(), String> {
+        if self.supports(kind) {
+            Ok(())
+        } else {
+            Err(format!(
+                "no handler for `{kind}` work: this element cannot run here"
+            ))
+        }
+    }
+
+    /// Whether running a job of `kind` again after a crash is harmless. A
+    /// job found abandoned midway (its lease ran out) whose kind is not
+    /// idempotent is not re-run: it becomes an incident for the operator.
+    fn idempotent(&self, _kind: &str) -> bool {
+        true
+    }
+
     fn run(&self, job: JobInput) -> BoxFuture<JobResult>;
+
+    /// The engine no longer wants job `job_id` (instance terminated, an
+    /// interrupting boundary event): stop it if it runs here.
+    fn cancel(&self, _job_id: &str) {}
 }
 
 /// Engine errors.
@@ -212,7 +240,7 @@ impl Engine {
     /// The same text again returns the existing version.
     pub async fn deploy(&self, xml: &str, key: Option<&str>) -> Result<DefinitionRow, Error> {
         let handler = self.inner.handler.clone();
-        let probe = Deployment::compile(key, 0, xml, &|k| handler.supports(k))?;
+        let probe = Deployment::compile(key, 0, xml, &|k, p| handler.check(k, p))?;
         let key = probe.key.clone();
         let hash = sha256_hex(xml);
         if let Some(existing) = self.inner.store.definition_by_hash(&key, &hash).await? {
@@ -441,8 +469,8 @@ impl Inner {
         }
         let row = self.store.definition(id).await.ok()??;
         let handler = self.handler.clone();
-        let dep = Deployment::compile(Some(&row.key), row.version, &row.xml, &|k| {
-            handler.supports(k)
+        let dep = Deployment::compile(Some(&row.key), row.version, &row.xml, &|k, p| {
+            handler.check(k, p)
         });
         let dep = match dep {
             Ok(d) => Arc::new(d),
@@ -467,6 +495,18 @@ impl Inner {
         Some(dep)
     }
 
+    /// `key` (its latest version) or `key:version` (that version).
+    pub async fn by_key(&self, key: &str) -> Option<Arc<Deployment>> {
+        if let Some((k, v)) = key.rsplit_once(':')
+            && v.parse::<u32>().is_ok()
+            && !k.is_empty()
+            && let Some(d) = self.deployment(key).await
+        {
+            return Some(d);
+        }
+        self.latest(key).await
+    }
+
     pub async fn latest(&self, key: &str) -> Option<Arc<Deployment>> {
         let id = self
             .deployments
@@ -482,6 +522,34 @@ impl Inner {
                 self.deployment(&row.id).await
             }
         }
+    }
+
+    /// A non-idempotent job whose previous holder stopped midway (its lease
+    /// ran out): it is not re-run; it fails with an incident the operator
+    /// resolves by retrying or skipping the node.
+    fn interrupted(self: &Arc<Self>, job: JobInput, kind: &str) {
+        let running_here = self
+            .running
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .contains(&job.id);
+        if running_here {
+            return;
+        }
+        tracing::warn!(
+            job = job.id,
+            kind,
+            "interrupted non-idempotent job handed to the operator"
+        );
+        let message = format!(
+            "interrupted: the worker running this `{kind}` node stopped before it finished, and              `{kind}` is not safe to run twice, so it was not re-run; check the target, then retry or skip the node"
+        );
+        let _ = self.tx.send(Input::Command {
+            instance: job.instance_id.clone(),
+            cmd: JobResult::technical(message).into_command(job.exec),
+            job: Some(job.id),
+            timer: None,
+        });
     }
 
     /// Run a job and feed its result back into the loop.
@@ -571,6 +639,9 @@ async fn poll_loop(inner: Arc<Inner>) {
             Ok(jobs) => {
                 for j in jobs {
                     match serde_json::from_str::<JobInput>(&j.payload) {
+                        Ok(input) if j.claims >= 2 && !inner.handler.idempotent(&j.kind) => {
+                            inner.interrupted(input, &j.kind)
+                        }
                         Ok(input) => inner.run_job(input),
                         Err(e) => tracing::error!(job = j.id, "unreadable job payload: {e}"),
                     }

@@ -16,7 +16,11 @@
 //!
 //! **Overlap.** `allow` starts every tick; `skip` performs no tick while the
 //! instance the previous tick started still runs (and at most one per claim);
-//! `queue` is rejected when saved (not supported yet).
+//! `queue` holds the due tick while the previous run goes on (the schedule
+//! stays due, its claim released, looked at again each poll) and performs the
+//! held ticks in order, one at a time, each once the run before it has ended.
+//! A held tick is late by design, so the misfire policy does not apply to
+//! `queue` schedules: no tick is dropped.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -165,25 +169,19 @@ async fn tick_of(inner: &Inner, row: &ScheduleRow, now: i64) -> Option<ScheduleT
             return None;
         }
     };
+    if row.overlap == Overlap::Queue {
+        return queued_tick(inner, &schedule, row).await;
+    }
     let (mut fires, next_fire_at) = plan(&schedule, row, now);
     if row.overlap == Overlap::Skip && !fires.is_empty() {
         fires.drain(..fires.len() - 1);
-        if let Some(last) = &row.last_instance {
-            match inner.store.load_instance(last).await {
-                Ok(Some(i)) if i.status == "running" => {
-                    tracing::info!(
-                        schedule = row.id,
-                        instance = last,
-                        "previous run still going: tick skipped"
-                    );
-                    fires.clear();
-                }
-                Ok(_) => {}
-                Err(e) => {
-                    tracing::warn!(schedule = row.id, "overlap check: {e}");
-                    return None;
-                }
+        match last_run_going(inner, row).await {
+            Ok(true) => {
+                tracing::info!(schedule = row.id, "previous run still going: tick skipped");
+                fires.clear();
             }
+            Ok(false) => {}
+            Err(()) => return None,
         }
     }
     Some(ScheduleTick {
@@ -194,6 +192,53 @@ async fn tick_of(inner: &Inner, row: &ScheduleRow, now: i64) -> Option<ScheduleT
         fires,
         claimed_next: row.next_fire_at?,
         next_fire_at,
+    })
+}
+
+/// Whether the instance the schedule's last tick started still runs.
+async fn last_run_going(inner: &Inner, row: &ScheduleRow) -> Result<bool, ()> {
+    let Some(last) = &row.last_instance else {
+        return Ok(false);
+    };
+    match inner.store.load_instance(last).await {
+        Ok(Some(i)) => Ok(i.status == "running"),
+        Ok(None) => Ok(false),
+        Err(e) => {
+            tracing::warn!(schedule = row.id, "overlap check: {e}");
+            Err(())
+        }
+    }
+}
+
+/// `queue`: the first due tick, once the previous run has ended; the next
+/// fire is the tick after it (already due if more are held).
+async fn queued_tick(
+    inner: &Inner,
+    schedule: &Schedule,
+    row: &ScheduleRow,
+) -> Option<ScheduleTick> {
+    let first = row.next_fire_at?;
+    match last_run_going(inner, row).await {
+        Ok(false) => {}
+        Ok(true) => {
+            // Held: release the claim so the next poll looks again.
+            if let Err(e) = inner.store.release_schedule(&row.id).await {
+                tracing::warn!(schedule = row.id, "releasing a held tick: {e}");
+            }
+            return None;
+        }
+        Err(()) => return None,
+    }
+    Some(ScheduleTick {
+        id: row.id.clone(),
+        key: row.process_key.clone(),
+        version: row.process_version,
+        vars: row.vars.clone(),
+        fires: vec![first],
+        claimed_next: first,
+        next_fire_at: schedule
+            .next_fire(to_dt(first))
+            .map(|t| t.timestamp_millis()),
     })
 }
 

@@ -35,7 +35,7 @@ impl Store {
         let mut sql = Sql::new(self.dialect());
         sql.push("UPDATE jobs SET lease_until = ")
             .bind(now.saturating_add(lease_ms))
-            .push(", worker = ")
+            .push(", claims = claims + 1, worker = ")
             .bind(worker.to_owned())
             .push(" WHERE id IN (SELECT id FROM jobs WHERE ");
         match host {

@@ -17,6 +17,7 @@ mod codec;
 mod commit;
 mod error;
 mod read;
+mod resources;
 pub mod rows;
 mod schedules;
 mod sql;
@@ -35,6 +36,7 @@ use sea_orm::{
 use error::Context;
 pub use error::{Error, Result};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
+pub use resources::{AccountRow, DataSourceRow, HostGroupRow, HostRow, JobLogRow};
 pub use rows::*;
 pub use schedules::{Overlap, ScheduleRow};
 pub use sql::Dialect;

@@ -81,6 +81,10 @@ pub struct JobRow {
     pub worker: Option<String>,
     /// The Sub-Manager host to route to; `None` = the server's own workers.
     pub host: Option<String>,
+    /// How often the job was leased (created with a lease counts as one). A
+    /// job claimed with `claims >= 2` had a holder whose lease ran out: its
+    /// work may have been interrupted midway.
+    pub claims: i32,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

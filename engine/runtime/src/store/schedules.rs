@@ -27,7 +27,8 @@ pub enum Overlap {
     Allow,
     /// Do not start; the tick is dropped.
     Skip,
-    /// Start once the previous run ends. Not supported yet: rejected on save.
+    /// Hold the tick until the previous run ends; held ticks run in order,
+    /// one at a time (never dropped: no misfire policy).
     Queue,
 }
 
@@ -167,11 +168,6 @@ impl Store {
         s.spec.validate().map_err(|e| Error::Invalid {
             what: e.to_string(),
         })?;
-        if s.overlap == Overlap::Queue {
-            return Err(Error::Invalid {
-                what: "overlap policy `queue` is not supported yet (use `allow` or `skip`)".into(),
-            });
-        }
         let vars = serde_json::to_string(&s.vars).unwrap_or_else(|_| "{}".into());
         let spec = serde_json::to_string(&s.spec).map_err(|e| Error::Invalid {
             what: e.to_string(),

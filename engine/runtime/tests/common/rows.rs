@@ -63,6 +63,7 @@ pub fn job(id: &str, instance_id: &str, run_at: i64, host: Option<&str>) -> JobR
         lease_until: None,
         worker: None,
         host: host.map(str::to_owned),
+        claims: 0,
     }
 }
 

@@ -19,6 +19,7 @@ const JOB: &[&str] = &[
     "lease_until",
     "worker",
     "host",
+    "claims",
 ];
 
 impl Insert for JobRow {
@@ -37,6 +38,7 @@ impl Insert for JobRow {
             self.lease_until.into(),
             self.worker.clone().into(),
             self.host.clone().into(),
+            self.claims.into(),
         ]);
     }
 }
@@ -56,6 +58,7 @@ impl Decode for JobRow {
             lease_until: r.try_get_by_index(8)?,
             worker: r.try_get_by_index(9)?,
             host: r.try_get_by_index(10)?,
+            claims: r.try_get_by_index(11)?,
         })
     }
 }
