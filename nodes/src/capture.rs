@@ -1,7 +1,13 @@
 //! Capturing a command's stdout / stderr: streamed to the log line by line
 //! as it arrives, kept (up to a cap) for the node's outputs.
 
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::Outputs;
 use crate::ctx::{Ctx, Stream};
+use crate::error::NodeError;
 
 /// At most this many bytes of each stream are kept as an output; the log
 /// receives everything.
@@ -57,4 +63,64 @@ impl Capture {
         let text = String::from_utf8_lossy(&self.kept).into_owned();
         (ctx.mask(&text), self.truncated)
     }
+}
+
+/// A command node's properties name a command: `command` or `script` (a
+/// script-library entry).
+pub fn check_command(props: &Outputs) -> Result<(), NodeError> {
+    let given = ["command", "script"].iter().any(|k| {
+        props
+            .get(*k)
+            .and_then(serde_json::Value::as_str)
+            .is_some_and(|s| !s.trim().is_empty())
+    });
+    if given {
+        Ok(())
+    } else {
+        Err(NodeError::property(
+            "command",
+            "is required (or `script`, a script-library entry)",
+        ))
+    }
+}
+
+/// What a finished command gave.
+pub struct Finished {
+    pub stdout: Capture,
+    pub stderr: Capture,
+    pub code: Option<u32>,
+    pub signal: Option<String>,
+    pub duration: Duration,
+}
+
+/// A command node's outputs (`stdout`, `stderr`, `exitCode`, `durationMs`,
+/// `truncated`), or its failure on a non-zero exit unless `allow`.
+pub fn command_outputs(ctx: &Ctx, f: Finished, allow: bool) -> Result<Outputs, NodeError> {
+    let (stdout, stdout_cut) = f.stdout.finish(ctx);
+    let (stderr, stderr_cut) = f.stderr.finish(ctx);
+    let mut o = Outputs::new();
+    o.insert("stdout".into(), json!(stdout));
+    o.insert("stderr".into(), json!(stderr));
+    o.insert("exitCode".into(), json!(f.code));
+    o.insert("durationMs".into(), json!(f.duration.as_millis() as u64));
+    if stdout_cut || stderr_cut {
+        o.insert("truncated".into(), json!(true));
+    }
+    if f.code != Some(0) && !allow {
+        let why = match (f.code, &f.signal) {
+            (Some(c), _) => format!("exit code {c}"),
+            (None, Some(s)) => format!("killed by signal {s}"),
+            (None, None) => "no exit status".to_owned(),
+        };
+        let tail = last_line(&stderr).or_else(|| last_line(&stdout));
+        return Err(NodeError::failed(match tail {
+            Some(t) => format!("the command failed ({why}): {t}"),
+            None => format!("the command failed ({why})"),
+        }));
+    }
+    Ok(o)
+}
+
+pub(crate) fn last_line(s: &str) -> Option<&str> {
+    s.lines().rev().map(str::trim).find(|l| !l.is_empty())
 }

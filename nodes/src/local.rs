@@ -4,11 +4,11 @@
 use std::process::Stdio;
 use std::time::Instant;
 
-use serde_json::{Value, json};
+use serde_json::Value;
 use tokio::io::AsyncReadExt;
 use tokio::process::Command;
 
-use crate::capture::Capture;
+use crate::capture::{Capture, Finished, check_command, command_outputs};
 use crate::ctx::{Ctx, Stream};
 use crate::error::NodeError;
 use crate::schema::{self, prop};
@@ -68,18 +68,7 @@ impl Node for LocalCommand {
 
     fn validate(&self, props: &Outputs) -> Result<(), NodeError> {
         schema::check_templates(props)?;
-        if !["command", "script"].iter().any(|k| {
-            props
-                .get(*k)
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
-        }) {
-            return Err(NodeError::property(
-                "command",
-                "is required (or `script`, a script-library entry)",
-            ));
-        }
-        Ok(())
+        check_command(props)
     }
 
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<Outputs, NodeError>> {
@@ -145,34 +134,27 @@ async fn run(ctx: &Ctx) -> Result<Outputs, NodeError> {
             }
         }
     };
-    let duration = started.elapsed();
-    let (stdout, stdout_cut) = so.finish(ctx);
-    let (stderr, stderr_cut) = se.finish(ctx);
-    let code = status.code();
-    let mut o = Outputs::new();
-    o.insert("stdout".into(), json!(stdout));
-    o.insert("stderr".into(), json!(stderr));
-    o.insert("exitCode".into(), json!(code));
-    o.insert("durationMs".into(), json!(duration.as_millis() as u64));
-    if stdout_cut || stderr_cut {
-        o.insert("truncated".into(), json!(true));
-    }
-    if code != Some(0) && !allow {
-        let why = match code {
-            Some(c) => format!("exit code {c}"),
-            None => "killed by a signal".to_owned(),
-        };
-        let tail = last_line(&stderr).or_else(|| last_line(&stdout));
-        return Err(NodeError::failed(match tail {
-            Some(t) => format!("the command failed ({why}): {t}"),
-            None => format!("the command failed ({why})"),
-        }));
-    }
-    Ok(o)
+    let finished = Finished {
+        stdout: so,
+        stderr: se,
+        code: status.code().map(|c| c as u32),
+        signal: signal_of(&status),
+        duration: started.elapsed(),
+    };
+    command_outputs(ctx, finished, allow)
 }
 
-fn last_line(s: &str) -> Option<&str> {
-    s.lines().rev().map(str::trim).find(|l| !l.is_empty())
+fn signal_of(status: &std::process::ExitStatus) -> Option<String> {
+    #[cfg(unix)]
+    {
+        use std::os::unix::process::ExitStatusExt;
+        status.signal().map(|s| s.to_string())
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = status;
+        None
+    }
 }
 
 /// Kills the command's whole process group (the shell and what it started).

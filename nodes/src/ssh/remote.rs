@@ -11,10 +11,10 @@
 use std::time::{Duration, Instant};
 
 use russh::ChannelMsg;
-use serde_json::{Value, json};
+use serde_json::Value;
 
 use super::{Session, connection_type, sh_quote};
-use crate::capture::Capture;
+use crate::capture::{Capture, Finished, check_command, command_outputs, last_line};
 use crate::ctx::{Ctx, Stream};
 use crate::error::NodeError;
 use crate::schema::{self, prop};
@@ -97,32 +97,12 @@ impl Node for RemoteCommand {
         schema::check_required(&self.schema(), props)?;
         schema::check_templates(props)?;
         schema::check_choice(props, "connectionType", CONNECTION_TYPES)?;
-        if !["command", "script"].iter().any(|k| {
-            props
-                .get(*k)
-                .and_then(Value::as_str)
-                .is_some_and(|s| !s.trim().is_empty())
-        }) {
-            return Err(NodeError::property(
-                "command",
-                "is required (or `script`, a script-library entry)",
-            ));
-        }
-        Ok(())
+        check_command(props)
     }
 
     fn run<'a>(&'a self, ctx: &'a Ctx) -> BoxFuture<'a, Result<Outputs, NodeError>> {
         Box::pin(run(ctx))
     }
-}
-
-/// What a finished command gave.
-pub(super) struct Finished {
-    pub stdout: Capture,
-    pub stderr: Capture,
-    pub code: Option<u32>,
-    pub signal: Option<String>,
-    pub duration: Duration,
 }
 
 async fn run(ctx: &Ctx) -> Result<Outputs, NodeError> {
@@ -155,7 +135,7 @@ async fn run(ctx: &Ctx) -> Result<Outputs, NodeError> {
             ));
         }
     };
-    outputs(ctx, finished, allow)
+    command_outputs(ctx, finished, allow)
 }
 
 /// Runs `command` on `session`, streaming its output; on cancel kills it.
@@ -273,35 +253,4 @@ async fn kill_group(session: &Session, pgid: u32) {
          exit 0"
     );
     let _ = session.exec_quiet(&script).await;
-}
-
-/// The node's outputs, or its failure on a non-zero exit.
-pub(super) fn outputs(ctx: &Ctx, f: Finished, allow: bool) -> Result<Outputs, NodeError> {
-    let (stdout, stdout_cut) = f.stdout.finish(ctx);
-    let (stderr, stderr_cut) = f.stderr.finish(ctx);
-    let mut o = Outputs::new();
-    o.insert("stdout".into(), json!(stdout));
-    o.insert("stderr".into(), json!(stderr));
-    o.insert("exitCode".into(), json!(f.code));
-    o.insert("durationMs".into(), json!(f.duration.as_millis() as u64));
-    if stdout_cut || stderr_cut {
-        o.insert("truncated".into(), json!(true));
-    }
-    if f.code != Some(0) && !allow {
-        let why = match (f.code, &f.signal) {
-            (Some(c), _) => format!("exit code {c}"),
-            (None, Some(s)) => format!("killed by signal {s}"),
-            (None, None) => "no exit status".to_owned(),
-        };
-        let tail = last_line(&stderr).or_else(|| last_line(&stdout));
-        return Err(NodeError::failed(match tail {
-            Some(t) => format!("the command failed ({why}): {t}"),
-            None => format!("the command failed ({why})"),
-        }));
-    }
-    Ok(o)
-}
-
-fn last_line(s: &str) -> Option<&str> {
-    s.lines().rev().map(str::trim).find(|l| !l.is_empty())
 }

@@ -5,7 +5,7 @@
 //! feature, which brings rustls's aws-lc-rs provider next to the ring one the
 //! other nodes use, and rustls then has no single default provider.
 
-use super::remote::Finished;
+use crate::capture::Finished;
 use crate::ctx::Ctx;
 use crate::error::NodeError;
 use crate::resources::{Account, Terminal};
