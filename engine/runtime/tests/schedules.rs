@@ -319,15 +319,7 @@ async fn misfire_skip_after_a_gap(db: TestDb) {
 
 async fn overlap_skip_waits_for_the_last_run(db: TestDb) {
     let (e, clock) = engine(&db).await;
-    let xml = format!(
-        r#"<definitions {NS} id="dw"><message id="m" name="go"/>
-          <process id="slow" isExecutable="true" baton:owner="tests">
-          <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="w"/>
-          <intermediateCatchEvent id="w"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
-          <sequenceFlow id="f2" sourceRef="w" targetRef="e"/><endEvent id="e"/>
-          </process></definitions>"#
-    );
-    e.deploy(&xml, None).await.unwrap();
+    deploy_waiting(&e).await;
     let s = e
         .save_schedule(ScheduleRow {
             process_key: "slow".into(),
@@ -345,19 +337,7 @@ async fn overlap_skip_waits_for_the_last_run(db: TestDb) {
     let row = e.store().schedule(&s.id).await.unwrap().unwrap();
     let first = row.last_instance.clone().unwrap();
     e.correlate("go", None, Map::new()).unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while e
-        .store()
-        .load_instance(&first)
-        .await
-        .unwrap()
-        .unwrap()
-        .status
-        != "completed"
-    {
-        assert!(Instant::now() < deadline, "first run did not complete");
-        tokio::time::sleep(Duration::from_millis(10)).await;
-    }
+    until_completed(&e, &first).await;
     clock.advance(MINUTE);
     until_scheduled(&e, 2).await;
     stays(&e, 2).await;
