@@ -140,7 +140,7 @@ fn durable(url: &str, xml: &str, n: usize) -> Result<f64> {
         .enable_all()
         .build()?;
     rt.block_on(async {
-        let engine = super::serve::engine(url, Default::default()).await?;
+        let engine = super::serve::engine(url, Default::default(), true).await?;
         let def = engine.deploy(xml, None).await?;
         let t = Instant::now();
         for _ in 0..n {

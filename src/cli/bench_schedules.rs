@@ -45,7 +45,7 @@ pub fn run(url: &str, total: usize, due: usize) -> Result<serde_json::Value> {
         .build()?;
     rt.block_on(async {
         let args = super::serve::EngineArgs { poll_ms: 50, ..Default::default() };
-        let engine = super::serve::engine(url, args).await?;
+        let engine = super::serve::engine(url, args, true).await?;
         engine.deploy(MODEL, None).await?;
         let far = ScheduleSpec::new("0 0 0 1 1 ?", "UTC")?;
         let t = Instant::now();

@@ -34,3 +34,18 @@ pub fn emit(line: impl std::fmt::Display) {
     use std::io::Write;
     let _ = writeln!(std::io::stdout().lock(), "{line}");
 }
+
+/// Run `f` on a fresh multi-threaded runtime.
+pub fn block_on<T>(f: impl std::future::Future<Output = Result<T>>) -> Result<T> {
+    tokio::runtime::Runtime::new()?.block_on(f)
+}
+
+/// The engine's clock: the wall clock, or for tests `BATON_TEST_CLOCK=AT_MS@WALL_MS*RATE`
+/// (time running RATE times faster, shared by every process given the same value).
+pub fn clock() -> Result<std::sync::Arc<dyn baton_runtime::engine::Clock>> {
+    use baton_runtime::engine::{SystemClock, WarpClock};
+    Ok(match std::env::var("BATON_TEST_CLOCK") {
+        Ok(spec) => std::sync::Arc::new(WarpClock::parse(&spec).map_err(anyhow::Error::msg)?),
+        Err(_) => std::sync::Arc::new(SystemClock),
+    })
+}

@@ -93,7 +93,7 @@ fn run_durable(
 ) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let engine = super::serve::engine(&a.store, Default::default()).await?;
+        let engine = super::serve::engine(&a.store, Default::default(), true).await?;
         let def = engine.deploy(xml, a.process.as_deref()).await?;
         let id = engine.start_instance(&def.key, vars, "manual").await?;
         let deadline = tokio::time::Instant::now() + Duration::from_secs(a.timeout_secs);

@@ -10,7 +10,7 @@ use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use baton_nodes::{MasterKey, Registry};
-use baton_runtime::engine::{Engine, Options, SystemClock};
+use baton_runtime::engine::{Engine, Options};
 use baton_runtime::nodes::{DEFAULT_COMPANY, NodeHandler, StoreResources};
 use baton_runtime::store::Store;
 use serde_json::json;
@@ -56,13 +56,16 @@ impl Default for EngineArgs {
     }
 }
 
-pub async fn engine(url: &str, e: EngineArgs) -> Result<Engine> {
+/// The engine over `url`. `work`: run jobs, timers and schedules here (a
+/// server); `false`: a client that deploys and starts instances only.
+pub async fn engine(url: &str, e: EngineArgs, work: bool) -> Result<Engine> {
     let store = Store::connect(url)
         .await
         .with_context(|| format!("opening the store {url}"))?;
     let opts = Options {
         lease_ms: e.lease_ms,
         poll: Duration::from_millis(e.poll_ms),
+        work,
         ..Options::default()
     };
     let key = match std::env::var("BATON_MASTER_KEY") {
@@ -80,13 +83,13 @@ pub async fn engine(url: &str, e: EngineArgs) -> Result<Engine> {
         Arc::new(resources),
         Some(store.clone()),
     );
-    Ok(Engine::start(store, Arc::new(SystemClock), Arc::new(handler), opts).await?)
+    Ok(Engine::start(store, super::clock()?, Arc::new(handler), opts).await?)
 }
 
 pub fn main(a: Args) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let engine = engine(&a.engine.store, a.engine.clone()).await?;
+        let engine = engine(&a.engine.store, a.engine.clone(), true).await?;
         let app = Router::new()
             .route(
                 "/healthz",
@@ -125,6 +128,7 @@ async fn health(State(engine): State<Engine>) -> Json<serde_json::Value> {
 #[derive(clap::Args)]
 pub struct StartArgs {
     file: PathBuf,
+    /// How many instances to start (0: deploy only).
     #[arg(long, default_value_t = 1)]
     instances: usize,
     #[arg(long = "var")]
@@ -138,7 +142,8 @@ pub fn start_main(a: StartArgs) -> Result<ExitCode> {
     let vars = super::parse_vars(&a.vars)?;
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
-        let engine = engine(&a.engine.store, a.engine.clone()).await?;
+        // A client: the servers sharing the store do the instances' work.
+        let engine = engine(&a.engine.store, a.engine.clone(), false).await?;
         let def = engine.deploy(&xml, None).await?;
         let mut waits = Vec::with_capacity(a.instances);
         for _ in 0..a.instances {

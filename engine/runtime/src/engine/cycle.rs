@@ -437,6 +437,8 @@ impl Cycle<'_> {
                 } => {
                     let job =
                         JobInput::for_exec(id, &model, &live.p.state, *exec, *element, *attempt);
+                    // A client leaves the job unclaimed, for a server to take.
+                    let here = self.inner.opts.work;
                     self.batch.jobs_new.push(JobRow {
                         id: job.id.clone(),
                         instance_id: id.to_owned(),
@@ -446,12 +448,14 @@ impl Cycle<'_> {
                         attempt: *attempt as i32,
                         payload: serde_json::to_string(&job).unwrap_or_default(),
                         run_at: now,
-                        lease_until: Some(now + self.inner.opts.lease_ms),
-                        worker: Some(self.inner.opts.worker.clone()),
+                        lease_until: here.then_some(now + self.inner.opts.lease_ms),
+                        worker: here.then(|| self.inner.opts.worker.clone()),
                         host: None,
-                        claims: 1,
+                        claims: i32::from(here),
                     });
-                    self.jobs.push(job);
+                    if here {
+                        self.jobs.push(job);
+                    }
                 }
                 Action::CancelJob { exec } => {
                     let jid = job_id(id, *exec);

@@ -5,6 +5,7 @@
 //! lease runs out and the job is claimed again; its completion applies once
 //! because the commit that applies it must delete its row.
 
+mod clock;
 mod cycle;
 mod route;
 mod rows;
@@ -14,7 +15,6 @@ mod starts;
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicI64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -27,45 +27,9 @@ use crate::deploy::Deployment;
 use crate::job::{JobInput, JobResult};
 use crate::store::{self, Batch, DefinitionRow, Store};
 
+pub use clock::{Clock, SystemClock, TestClock, WarpClock};
 pub use rows::Persisted;
 pub use scheduler::MISFIRE_GRACE_MS;
-
-/// Where time comes from. Tests use [`TestClock`].
-pub trait Clock: Send + Sync + 'static {
-    fn now_ms(&self) -> i64;
-}
-
-/// The wall clock.
-#[derive(Debug, Default, Clone, Copy)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now_ms(&self) -> i64 {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0)
-    }
-}
-
-/// A clock that moves only when told to.
-#[derive(Debug, Default)]
-pub struct TestClock(AtomicI64);
-
-impl TestClock {
-    pub fn new(at: i64) -> Self {
-        TestClock(AtomicI64::new(at))
-    }
-    pub fn advance(&self, ms: i64) {
-        self.0.fetch_add(ms, Ordering::SeqCst);
-    }
-}
-
-impl Clock for TestClock {
-    fn now_ms(&self) -> i64 {
-        self.0.load(Ordering::SeqCst)
-    }
-}
 
 pub type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
 
@@ -131,6 +95,10 @@ pub struct Options {
     pub batch_max: usize,
     /// How often due timers and abandoned jobs are looked for.
     pub poll: Duration,
+    /// Run jobs, timers and schedules in this process (a server). `false`: a
+    /// client (`baton start`) that deploys and starts instances and leaves
+    /// every job, timer and tick to the servers sharing its store.
+    pub work: bool,
 }
 
 impl Default for Options {
@@ -140,6 +108,7 @@ impl Default for Options {
             lease_ms: 30_000,
             batch_max: 1000,
             poll: Duration::from_millis(100),
+            work: true,
         }
     }
 }
@@ -220,8 +189,10 @@ impl Engine {
         let engine = Engine { inner };
         engine.load_deployments().await?;
         tokio::spawn(cycle::run_loop(engine.inner.clone(), rx));
-        tokio::spawn(poll_loop(engine.inner.clone()));
-        tokio::spawn(scheduler::scheduler_loop(engine.inner.clone()));
+        if engine.inner.opts.work {
+            tokio::spawn(poll_loop(engine.inner.clone()));
+            tokio::spawn(scheduler::scheduler_loop(engine.inner.clone()));
+        }
         Ok(engine)
     }
 
@@ -396,16 +367,7 @@ impl Engine {
         &self,
         mut s: store::ScheduleRow,
     ) -> Result<store::ScheduleRow, Error> {
-        let now = self.inner.clock.now_ms();
-        if s.id.is_empty() {
-            s.id = uuid::Uuid::now_v7().to_string();
-        }
-        let schedule = s.schedule()?;
-        s.next_fire_at = schedule
-            .next_fire(scheduler::to_dt(now))
-            .map(|t| t.timestamp_millis());
-        s.created_at = now;
-        s.updated_at = now;
+        s.prepare(self.inner.clock.now_ms())?;
         self.inner.store.save_schedule(&s).await?;
         self.inner
             .store

@@ -24,6 +24,7 @@
 
 use std::collections::VecDeque;
 use std::sync::Arc;
+use std::time::Duration;
 
 use baton_model::Kind;
 use baton_schedule::Schedule;
@@ -129,9 +130,9 @@ pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
                                 if left <= 0 {
                                     break;
                                 }
-                                tokio::time::sleep(std::time::Duration::from_millis(
-                                    left.min(50) as u64
-                                ))
+                                tokio::time::sleep(
+                                    inner.clock.real(left).min(Duration::from_millis(50)),
+                                )
                                 .await;
                             }
                             release(&inner, ticks);
@@ -143,14 +144,17 @@ pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
         }
         // Sleep until the earliest tick, at most one poll interval (a tick
         // saved meanwhile, or by another engine, is seen on the next poll).
-        let poll = inner.opts.poll.as_millis() as i64;
+        let poll = inner.opts.poll;
         // A tick already due but leased (being started, here or elsewhere)
         // is looked at again after 10 ms, not in a busy loop.
         let wait = match inner.store.next_schedule_due().await {
-            Ok(Some(due)) => (due - LOOKAHEAD_MS - inner.clock.now_ms()).clamp(10.min(poll), poll),
+            Ok(Some(due)) => inner
+                .clock
+                .real(due - LOOKAHEAD_MS - inner.clock.now_ms())
+                .clamp(Duration::from_millis(10).min(poll), poll),
             _ => poll,
         };
-        tokio::time::sleep(std::time::Duration::from_millis(wait as u64)).await;
+        tokio::time::sleep(wait).await;
     }
 }
 

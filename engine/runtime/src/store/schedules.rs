@@ -81,6 +81,29 @@ impl ScheduleRow {
             what: format!("schedule {}: {e}", self.id),
         })
     }
+
+    /// Ready to save at `now` (Unix ms): a new id when empty, the spec
+    /// validated (a bad expression is rejected with its position), the next
+    /// fire computed from `now`, the timestamps set (saving an existing
+    /// schedule keeps its `created_at`).
+    pub fn prepare(&mut self, now: i64) -> Result<()> {
+        if self.id.is_empty() {
+            self.id = uuid::Uuid::now_v7().to_string();
+        }
+        let after =
+            chrono::DateTime::<chrono::Utc>::from_timestamp_millis(now).ok_or_else(|| {
+                Error::Invalid {
+                    what: format!("the time {now} ms is out of range"),
+                }
+            })?;
+        self.next_fire_at = self
+            .schedule()?
+            .next_fire(after)
+            .map(|t| t.timestamp_millis());
+        self.created_at = now;
+        self.updated_at = now;
+        Ok(())
+    }
 }
 
 const SCHEDULE: &[&str] = &[
