@@ -33,7 +33,12 @@ enum Cmd {
         #[command(subcommand)]
         cmd: cli::bench::Cmd,
     },
-    /// Schedules.
+    /// Report templates: fill one from a JSON file, list its placeholders.
+    Report {
+        #[command(subcommand)]
+        cmd: cli::report::Cmd,
+    },
+    /// Schedules: preview, add, list, rm.
     Schedule {
         #[command(subcommand)]
         cmd: cli::schedule::Cmd,
@@ -58,6 +63,7 @@ fn main() -> ExitCode {
         Cmd::Status(a) => cli::serve::status_main(a),
         Cmd::Bench { cmd } => cli::bench::main(cmd),
         Cmd::Schedule { cmd } => cli::schedule::main(cmd),
+        Cmd::Report { cmd } => cli::report::main(cmd),
         Cmd::Serve(a) => cli::serve::main(a),
     };
     match res {

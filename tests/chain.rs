@@ -17,7 +17,7 @@ use baton_nodes::resources::{Auth, Terminal};
 use baton_nodes::{MasterKey, Registry, Secret};
 use baton_runtime::engine::{Engine, Options, Persisted, SystemClock};
 use baton_runtime::nodes::{DEFAULT_COMPANY, NodeHandler, StoreResources};
-use baton_runtime::store::Store;
+use baton_runtime::store::{ReportTemplateRow, Store};
 use serde_json::{Map, Value, json};
 use sha2::Digest;
 
@@ -101,6 +101,7 @@ async fn remote_command_sql_http_file_distribution_chain() {
         key,
         company: DEFAULT_COMPANY.into(),
         roots: vec![dir.clone()],
+        data_dir: dir.join("data"),
     };
     store
         .put_terminal(
@@ -136,6 +137,21 @@ async fn remote_command_sql_http_file_distribution_chain() {
         .unwrap();
     store
         .put_global(DEFAULT_COMPANY, "site", &json!("sh01"), "")
+        .await
+        .unwrap();
+    store
+        .put_report_template(
+            &ReportTemplateRow {
+                id: "rt1".into(),
+                company_id: DEFAULT_COMPANY.into(),
+                name: "daily".into(),
+                file_name: "daily.xlsx".into(),
+                placeholders: json!([]),
+                comments: String::new(),
+                updated_at: 0,
+            },
+            &report_template(),
+        )
         .await
         .unwrap();
     let table = format!("chain_{tag}");
@@ -206,7 +222,22 @@ async fn remote_command_sql_http_file_distribution_chain() {
         <baton:property name="remoteFile" value="{remote_dir}/row-${{readback.rows[0].id}}.bin"/>
       </extensionElements>
     </serviceTask>
-    <sequenceFlow id="f7" sourceRef="ship" targetRef="cleanup"/>
+    <sequenceFlow id="f7" sourceRef="ship" targetRef="series"/>
+    <serviceTask id="series" baton:type="sql">
+      <extensionElements>
+        <baton:property name="dataSource" value="ops"/>
+        <baton:property name="sql" value="SELECT g AS n, 'disk-' || g AS name FROM generate_series(1, 3) g ORDER BY g"/>
+      </extensionElements>
+    </serviceTask>
+    <sequenceFlow id="f7b" sourceRef="series" targetRef="report"/>
+    <serviceTask id="report" baton:type="report">
+      <extensionElements>
+        <baton:property name="template" value="daily"/>
+        <baton:property name="name" value="daily ${{site}}"/>
+        <baton:property name="comments" value="from the chain test"/>
+      </extensionElements>
+    </serviceTask>
+    <sequenceFlow id="f7c" sourceRef="report" targetRef="cleanup"/>
     <serviceTask id="cleanup" baton:type="sql">
       <extensionElements>
         <baton:property name="dataSource" value="ops"/>
@@ -260,6 +291,23 @@ async fn remote_command_sql_http_file_distribution_chain() {
     assert_eq!(out["ship"]["size"], payload.len() as u64);
     assert_eq!(out["ship"]["sha256"], local_sha.as_str());
     assert_eq!(hex(&sha2::Sha256::digest(&shipped)), local_sha);
+    // The report: filled from the remote command's and the queries' outputs, kept.
+    let report_id = out["report"]["report"]["id"].as_str().unwrap().to_owned();
+    assert_eq!(out["report"]["report"]["name"], "daily sh01");
+    assert_eq!(out["report"]["report"]["comments"], "from the chain test");
+    let kept = engine
+        .store()
+        .list_report_data(DEFAULT_COMPANY, Some(&id))
+        .await
+        .unwrap();
+    assert_eq!(kept.len(), 1);
+    assert_eq!(kept[0].id, report_id);
+    assert_eq!(kept[0].definition_key, "chain");
+    assert_eq!(kept[0].element_id, "report");
+    let bytes = std::fs::read(dir.join("data").join(&kept[0].path)).unwrap();
+    assert_eq!(kept[0].size, bytes.len() as i64);
+    assert_eq!(kept[0].sha256, hex(&sha2::Sha256::digest(&bytes)));
+    check_report(bytes, &who);
     // No secret in what the instance stored.
     let state = String::from_utf8_lossy(&row.state);
     assert!(
@@ -268,4 +316,56 @@ async fn remote_command_sql_http_file_distribution_chain() {
     );
     let _ = std::fs::remove_dir_all(&dir);
     let _ = std::fs::remove_dir_all(&remote_dir);
+}
+
+/// A template as an operator would write it: text with a placeholder inside,
+/// a typed number, a list of the remote command's output lines, and a table
+/// row from a query that expands downward, a total row below it.
+fn report_template() -> Vec<u8> {
+    use rust_xlsxwriter::{Format, Workbook};
+    let mut book = Workbook::new();
+    let sheet = book.add_worksheet();
+    sheet.set_name("Run").unwrap();
+    let bold = Format::new().set_bold();
+    sheet
+        .write_with_format(0, 0, "Report for ${site}", &bold)
+        .unwrap();
+    sheet.write(1, 0, "Host").unwrap();
+    sheet.write(1, 1, "${remote.terminal.hostAddress}").unwrap();
+    sheet.write(2, 0, "Who").unwrap();
+    sheet
+        .write(2, 1, "${remote.stdout.trim().split('\\n')}")
+        .unwrap();
+    sheet.write(3, 0, "Rows written").unwrap();
+    sheet.write(3, 1, "${record.affectedRows}").unwrap();
+    sheet.write_with_format(4, 0, "n", &bold).unwrap();
+    sheet.write_with_format(4, 1, "name", &bold).unwrap();
+    sheet.write(5, 0, "${series.rows.n}").unwrap();
+    sheet.write(5, 1, "${series.rows.name}").unwrap();
+    sheet.write(6, 0, "end").unwrap();
+    book.save_to_buffer().unwrap()
+}
+
+fn check_report(bytes: Vec<u8>, who: &str) {
+    use calamine::{Data, Reader, Xlsx};
+    let mut book = Xlsx::new(std::io::Cursor::new(bytes)).unwrap();
+    let range = book.worksheet_range("Run").unwrap();
+    let cell = |r: u32, c: u32| range.get_value((r, c)).cloned().unwrap_or(Data::Empty);
+    assert_eq!(cell(0, 0), Data::String("Report for sh01".into()));
+    assert_eq!(cell(1, 1), Data::String("127.0.0.1".into()));
+    assert_eq!(cell(2, 1), Data::String(who.into()));
+    assert_eq!(cell(3, 1), Data::Float(1.0), "a number stays a number");
+    for (i, r) in (5..8).enumerate() {
+        assert_eq!(cell(r, 0), Data::Float(i as f64 + 1.0), "row {r}");
+        assert_eq!(
+            cell(r, 1),
+            Data::String(format!("disk-{}", i + 1)),
+            "row {r}"
+        );
+    }
+    assert_eq!(
+        cell(8, 0),
+        Data::String("end".into()),
+        "the row below moved down"
+    );
 }

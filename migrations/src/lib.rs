@@ -10,6 +10,7 @@ use sea_orm_migration::prelude::*;
 mod m0001_initial;
 mod m0002_schedules;
 mod m0003_resources;
+mod m0004_reports;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -21,6 +22,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0001_initial::Migration),
             Box::new(m0002_schedules::Migration),
             Box::new(m0003_resources::Migration),
+            Box::new(m0004_reports::Migration),
         ]
     }
 

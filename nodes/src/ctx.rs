@@ -67,6 +67,20 @@ pub struct Ctx {
 
 /// Built-ins (`LWAMS_*`), node outputs, process variables, global variables:
 /// the first that defines a name wins.
+fn layered<'a>(
+    name: &str,
+    vars: &'a Map<String, Value>,
+    outputs: &'a Map<String, Value>,
+    globals: &'a Map<String, Value>,
+) -> Option<&'a Value> {
+    name.starts_with("LWAMS_")
+        .then(|| vars.get(name))
+        .flatten()
+        .or_else(|| outputs.get(name))
+        .or_else(|| vars.get(name))
+        .or_else(|| globals.get(name))
+}
+
 struct NodeScope<'a>(&'a Ctx);
 
 impl Scope for NodeScope<'_> {
@@ -75,16 +89,25 @@ impl Scope for NodeScope<'_> {
     }
     fn lookup_ref(&self, name: &str) -> Option<Cow<'_, Value>> {
         let c = self.0;
-        let builtin = || {
-            name.starts_with("LWAMS_")
-                .then(|| c.vars.get(name))
-                .flatten()
-        };
-        builtin()
-            .or_else(|| c.outputs.get(name))
-            .or_else(|| c.vars.get(name))
-            .or_else(|| c.globals.get(name))
-            .map(Cow::Borrowed)
+        layered(name, &c.vars, &c.outputs, &c.globals).map(Cow::Borrowed)
+    }
+}
+
+/// An owned copy of what `${}` resolves against, for work moved off the
+/// async runtime (filling a report).
+#[derive(Debug, Clone, Default)]
+pub struct ScopeSnapshot {
+    vars: Map<String, Value>,
+    outputs: Map<String, Value>,
+    globals: Map<String, Value>,
+}
+
+impl Scope for ScopeSnapshot {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        self.lookup_ref(name).map(Cow::into_owned)
+    }
+    fn lookup_ref(&self, name: &str) -> Option<Cow<'_, Value>> {
+        layered(name, &self.vars, &self.outputs, &self.globals).map(Cow::Borrowed)
     }
 }
 
@@ -134,6 +157,15 @@ impl Ctx {
     /// The variables `${}` resolves against.
     pub fn scope(&self) -> impl Scope + '_ {
         NodeScope(self)
+    }
+
+    /// The same, owned.
+    pub fn snapshot(&self) -> ScopeSnapshot {
+        ScopeSnapshot {
+            vars: self.vars.clone(),
+            outputs: self.outputs.clone(),
+            globals: self.globals.clone(),
+        }
     }
 
     // ---- properties ----------------------------------------------------

@@ -23,6 +23,7 @@ pub mod http;
 pub mod local;
 pub mod mail;
 pub mod registry;
+pub mod report;
 pub mod resources;
 pub mod schema;
 pub mod secret;

@@ -77,6 +77,7 @@ impl Registry {
         );
         r.alias("http-connector", "http", crate::http::from_camunda, &[]);
         r.add(crate::mail::Mail);
+        r.add(crate::report::Report);
         r.alias("mail", "mail", crate::mail::from_flowable, &[]);
         r.alias("mail-send", "mail", crate::mail::from_camunda, &[]);
         r.add(crate::fileop::FileOperation);

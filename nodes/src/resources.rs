@@ -130,6 +130,28 @@ pub enum HostKeyCheck {
     Changed { pinned: String },
 }
 
+/// A report template: the xlsx as uploaded.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ReportTemplate {
+    pub id: String,
+    pub name: String,
+    pub content: Vec<u8>,
+}
+
+/// A filled report to keep as report data.
+#[derive(Debug, Clone, PartialEq)]
+pub struct NewReport {
+    pub template_id: String,
+    pub name: String,
+    pub comments: String,
+    pub instance_id: String,
+    pub element_id: String,
+    pub content: Vec<u8>,
+}
+
+const REPORTS_IN_CLOUD: &str =
+    "report templates and report data are kept by the server: run report nodes in the cloud";
+
 /// A lookup failure (not "absent": absent is `Ok(None)`).
 pub type ResResult<T> = Result<T, String>;
 
@@ -160,6 +182,19 @@ pub trait Resources: Send + Sync + 'static {
     ) -> BoxFuture<'a, ResResult<HostKeyCheck>>;
     /// Directories file operations are confined to.
     fn file_roots(&self) -> Vec<PathBuf>;
+    /// A report template by id or name.
+    fn report_template<'a>(
+        &'a self,
+        id_or_name: &'a str,
+    ) -> BoxFuture<'a, ResResult<Option<ReportTemplate>>> {
+        let _ = id_or_name;
+        ready(Err(REPORTS_IN_CLOUD.into()))
+    }
+    /// Keep a filled report; its id.
+    fn save_report(&self, report: NewReport) -> BoxFuture<'_, ResResult<String>> {
+        let _ = report;
+        ready(Err(REPORTS_IN_CLOUD.into()))
+    }
 }
 
 /// Resources held in memory: for tests, and for a Sub-Manager's configuration.
@@ -172,6 +207,9 @@ pub struct MemResources {
     pub globals: Map<String, Value>,
     pub roots: Vec<PathBuf>,
     pub host_keys: Mutex<HashMap<(String, u16), String>>,
+    pub report_templates: Vec<ReportTemplate>,
+    /// Reports saved, with the ids given them (`report-1`, ...).
+    pub reports: Mutex<Vec<(String, NewReport)>>,
 }
 
 fn ready<'a, T: Send + 'a>(v: T) -> BoxFuture<'a, T> {
@@ -240,5 +278,23 @@ impl Resources for MemResources {
 
     fn file_roots(&self) -> Vec<PathBuf> {
         self.roots.clone()
+    }
+
+    fn report_template<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, ResResult<Option<ReportTemplate>>> {
+        ready(Ok(self
+            .report_templates
+            .iter()
+            .find(|t| t.id == key || t.name == key)
+            .cloned()))
+    }
+
+    fn save_report(&self, report: NewReport) -> BoxFuture<'_, ResResult<String>> {
+        let mut all = self.reports.lock().unwrap_or_else(|p| p.into_inner());
+        let id = format!("report-{}", all.len() + 1);
+        all.push((id.clone(), report));
+        ready(Ok(id))
     }
 }

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 pub mod bench;
 pub mod bench_schedules;
+pub mod report;
 pub mod run;
 pub mod schedule;
 pub mod serve;

@@ -20,6 +20,9 @@ pub struct Args {
     /// Address for the HTTP server.
     #[arg(long, env = "BATON_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// Delete report data older than this many days (0: keep forever).
+    #[arg(long, env = "BATON_REPORT_RETENTION_DAYS", default_value_t = 0)]
+    report_retention_days: u32,
     #[command(flatten)]
     engine: EngineArgs,
 }
@@ -42,6 +45,9 @@ pub struct EngineArgs {
     /// Directories `file-operation` nodes are confined to (`:`-separated in the variable).
     #[arg(long = "file-root", env = "BATON_FILE_ROOTS", value_delimiter = ':')]
     pub file_roots: Vec<PathBuf>,
+    /// Where files Baton keeps live (report data under `reports/`).
+    #[arg(long, env = "BATON_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
 }
 
 impl Default for EngineArgs {
@@ -52,6 +58,7 @@ impl Default for EngineArgs {
             poll_ms: 100,
             master_key_file: "baton.key".into(),
             file_roots: Vec::new(),
+            data_dir: "data".into(),
         }
     }
 }
@@ -77,6 +84,7 @@ pub async fn engine(url: &str, e: EngineArgs, work: bool) -> Result<Engine> {
         key,
         company: DEFAULT_COMPANY.into(),
         roots: e.file_roots.clone(),
+        data_dir: e.data_dir.clone(),
     };
     let handler = NodeHandler::new(
         Registry::with_defaults(),
@@ -90,6 +98,13 @@ pub fn main(a: Args) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
         let engine = engine(&a.engine.store, a.engine.clone(), true).await?;
+        if a.report_retention_days > 0 {
+            tokio::spawn(report_retention(
+                engine.store().clone(),
+                a.engine.data_dir.clone(),
+                a.report_retention_days,
+            ));
+        }
         let app = Router::new()
             .route(
                 "/healthz",
@@ -112,6 +127,28 @@ pub fn main(a: Args) -> Result<ExitCode> {
             .await?;
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Hourly: report data older than `days` loses its row, then its file.
+async fn report_retention(store: Store, data_dir: PathBuf, days: u32) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let before = chrono::Utc::now().timestamp_millis() - i64::from(days) * 86_400_000;
+        match store.expire_report_data(before).await {
+            Ok(rows) => {
+                for r in &rows {
+                    if let Err(e) = std::fs::remove_file(data_dir.join(&r.path)) {
+                        tracing::warn!(report = r.id, "removing {}: {e}", r.path);
+                    }
+                }
+                if !rows.is_empty() {
+                    tracing::info!("report retention: {} reports removed", rows.len());
+                }
+            }
+            Err(e) => tracing::warn!("report retention: {e}"),
+        }
+    }
 }
 
 async fn health(State(engine): State<Engine>) -> Json<serde_json::Value> {

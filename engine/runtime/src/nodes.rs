@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use baton_nodes::resources::{
-    Account, Auth, DataSource, HostKeyCheck, ResResult, Script, Terminal,
+    Account, Auth, DataSource, HostKeyCheck, NewReport, ReportTemplate, ResResult, Script, Terminal,
 };
 use baton_nodes::{
     BoxFuture, Ctx, JobInfo, LogLine, MasterKey, NodeError, Registry, Resources, RunResult,
@@ -20,7 +20,7 @@ use tokio_util::sync::CancellationToken;
 use crate::engine::{self, JobHandler};
 use crate::handlers::Builtin;
 use crate::job::{JobInput, JobResult};
-use crate::store::{AccountRow, DataSourceRow, JobLogRow, Store};
+use crate::store::{AccountRow, DataSourceRow, JobLogRow, ReportDataRow, Store};
 
 /// The company resources belong to until the server has companies.
 pub const DEFAULT_COMPANY: &str = "default";
@@ -31,6 +31,8 @@ pub struct StoreResources {
     pub key: MasterKey,
     pub company: String,
     pub roots: Vec<PathBuf>,
+    /// Where report data files are kept (`reports/COMPANY/ID.xlsx` under it).
+    pub data_dir: PathBuf,
 }
 
 fn store_err(e: crate::store::Error) -> String {
@@ -216,6 +218,79 @@ impl Resources for StoreResources {
 
     fn file_roots(&self) -> Vec<PathBuf> {
         self.roots.clone()
+    }
+
+    fn report_template<'a>(
+        &'a self,
+        key: &'a str,
+    ) -> BoxFuture<'a, ResResult<Option<ReportTemplate>>> {
+        Box::pin(async move {
+            Ok(self
+                .store
+                .report_template(&self.company, key)
+                .await
+                .map_err(store_err)?
+                .map(|(row, content)| ReportTemplate {
+                    id: row.id,
+                    name: row.name,
+                    content,
+                }))
+        })
+    }
+
+    fn save_report(&self, report: NewReport) -> BoxFuture<'_, ResResult<String>> {
+        Box::pin(self.keep_report(report))
+    }
+}
+
+impl StoreResources {
+    /// The file first (written beside, then renamed), then its row; a row
+    /// that cannot be written takes the file with it.
+    async fn keep_report(&self, report: NewReport) -> ResResult<String> {
+        use sha2::Digest;
+        let id = uuid::Uuid::now_v7().to_string();
+        let rel = format!("reports/{}/{id}.xlsx", self.company);
+        let path = self.data_dir.join(&rel);
+        let definition_key = match self.store.load_instance(&report.instance_id).await {
+            Ok(Some(i)) => match self.store.definition(&i.definition_id).await {
+                Ok(Some(d)) => d.key,
+                _ => i.definition_id,
+            },
+            _ => String::new(),
+        };
+        let row = ReportDataRow {
+            id: id.clone(),
+            company_id: self.company.clone(),
+            template_id: report.template_id,
+            name: report.name,
+            comments: report.comments,
+            instance_id: report.instance_id,
+            definition_key,
+            element_id: report.element_id,
+            path: rel,
+            size: report.content.len() as i64,
+            sha256: sha2::Sha256::digest(&report.content)
+                .iter()
+                .map(|b| format!("{b:02x}"))
+                .collect(),
+            created_at: chrono::Utc::now().timestamp_millis(),
+        };
+        let write = async {
+            if let Some(dir) = path.parent() {
+                tokio::fs::create_dir_all(dir).await?;
+            }
+            let tmp = path.with_extension("xlsx.tmp");
+            tokio::fs::write(&tmp, &report.content).await?;
+            tokio::fs::rename(&tmp, &path).await
+        };
+        write
+            .await
+            .map_err(|e| format!("writing the report {}: {e}", path.display()))?;
+        if let Err(e) = self.store.insert_report_data(&row).await {
+            let _ = tokio::fs::remove_file(&path).await;
+            return Err(store_err(e));
+        }
+        Ok(id)
     }
 }
 

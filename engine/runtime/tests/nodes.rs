@@ -25,6 +25,7 @@ fn resources(store: &Store, key: &MasterKey) -> StoreResources {
         key: key.clone(),
         company: DEFAULT_COMPANY.into(),
         roots: vec![std::env::temp_dir()],
+        data_dir: std::env::temp_dir().join("baton-node-tests-data"),
     }
 }
 

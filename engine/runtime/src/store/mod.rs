@@ -17,6 +17,7 @@ mod codec;
 mod commit;
 mod error;
 mod read;
+mod reports;
 mod resources;
 pub mod rows;
 mod schedules;
@@ -36,6 +37,7 @@ use sea_orm::{
 use error::Context;
 pub use error::{Error, Result};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
+pub use reports::{ReportDataRow, ReportTemplateRow};
 pub use resources::{AccountRow, DataSourceRow, HostGroupRow, HostRow, JobLogRow};
 pub use rows::*;
 pub use schedules::{Overlap, ScheduleRow};

@@ -74,12 +74,12 @@ pub struct JobLogRow {
     pub line: String,
 }
 
-fn now_ms() -> i64 {
+pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
 /// `INSERT … ON CONFLICT (key) DO UPDATE SET` every other column.
-fn upsert(sql: &mut Sql, table: &str, cols: &[&str], key: &[&str], values: Vec<Value>) {
+pub(super) fn upsert(sql: &mut Sql, table: &str, cols: &[&str], key: &[&str], values: Vec<Value>) {
     sql.push(&format!(
         "INSERT INTO {table} ({}) VALUES ",
         cols.join(", ")
@@ -95,7 +95,7 @@ fn upsert(sql: &mut Sql, table: &str, cols: &[&str], key: &[&str], values: Vec<V
 }
 
 impl Store {
-    async fn write(&self, sql: Sql, op: &'static str) -> Result<u64> {
+    pub(super) async fn write(&self, sql: Sql, op: &'static str) -> Result<u64> {
         match self.writer().execute_raw(sql.statement()).await {
             Ok(r) => Ok(r.rows_affected()),
             Err(e) if e.to_string().to_ascii_lowercase().contains("unique") => {
@@ -107,7 +107,7 @@ impl Store {
         }
     }
 
-    async fn rows(&self, sql: Sql, op: &'static str) -> Result<Vec<QueryResult>> {
+    pub(super) async fn rows(&self, sql: Sql, op: &'static str) -> Result<Vec<QueryResult>> {
         self.reader()
             .query_all_raw(sql.statement())
             .await
@@ -115,7 +115,7 @@ impl Store {
     }
 
     /// `WHERE company_id = ? AND (id = ? OR name = ?)`, preferring the id.
-    fn by_key(&self, table: &str, cols: &str, company: &str, key: &str) -> Sql {
+    pub(super) fn by_key(&self, table: &str, cols: &str, company: &str, key: &str) -> Sql {
         let mut sql = Sql::new(self.dialect());
         sql.push(&format!("SELECT {cols} FROM {table} WHERE company_id = "))
             .bind(company.to_owned())
@@ -129,7 +129,7 @@ impl Store {
         sql
     }
 
-    async fn delete_where(&self, table: &str, company: &str, id: &str) -> Result<bool> {
+    pub(super) async fn delete_where(&self, table: &str, company: &str, id: &str) -> Result<bool> {
         let mut sql = Sql::new(self.dialect());
         sql.push(&format!("DELETE FROM {table} WHERE company_id = "))
             .bind(company.to_owned())
