@@ -297,7 +297,7 @@ async fn remote_command_sql_http_file_distribution_chain() {
     assert_eq!(out["report"]["report"]["comments"], "from the chain test");
     let kept = engine
         .store()
-        .list_report_data(DEFAULT_COMPANY, Some(&id))
+        .list_report_data(DEFAULT_COMPANY, Some(&id), Some("chain"))
         .await
         .unwrap();
     assert_eq!(kept.len(), 1);

@@ -127,3 +127,87 @@ fn bad_input_says_where_and_leaves_nothing() {
     }
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A process whose report node fills the template, with only one of the
+/// nodes the template names.
+const PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="lw-defs" targetNamespace="t">
+  <process id="lw" isExecutable="true">
+    <startEvent id="start"/>
+    <sequenceFlow id="f1" sourceRef="start" targetRef="linuxInfo"/>
+    <serviceTask id="linuxInfo" baton:type="local-command"><extensionElements><baton:property name="command" value="uname -a"/></extensionElements></serviceTask>
+    <sequenceFlow id="f2" sourceRef="linuxInfo" targetRef="rep"/>
+    <serviceTask id="rep" baton:type="report"><extensionElements><baton:property name="template" value="lwams"/></extensionElements></serviceTask>
+    <sequenceFlow id="f3" sourceRef="rep" targetRef="end"/>
+    <endEvent id="end"/>
+  </process>
+</definitions>"#;
+
+#[test]
+fn templates_in_a_store_upload_check_download_remove() {
+    let d = dir("store");
+    let db = format!("sqlite://{}?mode=rwc", d.join("baton.db").display());
+    let bpmn = d.join("lw.bpmn");
+    std::fs::write(&bpmn, PROCESS).unwrap();
+    let with_store = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--store", &db]);
+        baton(&all)
+    };
+    let r = with_store(&["start", s(&bpmn), "--instances", "0"]);
+    assert!(r.status.success(), "{r:?}");
+
+    let r = with_store(&["report", "template", "add", TEMPLATE, "--name", "lwams"]);
+    assert!(r.status.success(), "{r:?}");
+    let added: serde_json::Value = serde_json::from_slice(&r.stdout).unwrap();
+    assert_eq!(added["placeholders"].as_array().unwrap().len(), 13);
+    let warnings: Vec<&str> = added["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w.as_str().unwrap())
+        .collect();
+    // windowsInfo (4 cells), linuxDir, windowsDir are no nodes of `lw`;
+    // linuxInfo is, and the optional LWAMS_* cells are not checked.
+    assert_eq!(warnings.len(), 6, "{warnings:?}");
+    assert!(
+        warnings
+            .iter()
+            .any(|w| w.starts_with("Report!A9 ") && w.contains("`linuxDir`"))
+    );
+    assert!(!warnings.iter().any(|w| w.contains("`linuxInfo`")));
+
+    let r = with_store(&["report", "template", "list"]);
+    assert_eq!(String::from_utf8_lossy(&r.stdout).lines().count(), 1);
+    let back = d.join("back.xlsx");
+    let r = with_store(&["report", "template", "get", "lwams", "-o", s(&back)]);
+    assert!(r.status.success(), "{r:?}");
+    assert_eq!(
+        std::fs::read(&back).unwrap(),
+        std::fs::read(TEMPLATE).unwrap(),
+        "the original back"
+    );
+
+    // Not an xlsx: refused, nothing stored.
+    let r = with_store(&["report", "template", "add", s(&bpmn), "--name", "bad"]);
+    assert!(!r.status.success());
+    assert!(String::from_utf8_lossy(&r.stderr).contains("not an xlsx"));
+    let r = with_store(&["report", "template", "list"]);
+    assert_eq!(String::from_utf8_lossy(&r.stdout).lines().count(), 1);
+
+    let id = added["id"].as_str().unwrap();
+    assert!(
+        with_store(&["report", "template", "rm", id])
+            .status
+            .success()
+    );
+    assert!(
+        !with_store(&["report", "template", "rm", id])
+            .status
+            .success()
+    );
+    let r = with_store(&["report", "data", "list"]);
+    assert!(r.status.success() && r.stdout.is_empty(), "{r:?}");
+    let r = with_store(&["report", "data", "get", "nope", "-o", s(&back)]);
+    assert!(String::from_utf8_lossy(&r.stderr).contains("no report data `nope`"));
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -6,5 +6,6 @@ pub mod handlers;
 pub mod job;
 pub mod machine;
 pub mod nodes;
+pub mod report_check;
 pub mod script;
 pub mod store;

@@ -93,14 +93,32 @@ async fn report_data_lists_and_expires(db: TestDb) {
     s.insert_report_data(&data("r3", "i2", 2_000))
         .await
         .unwrap();
-    let all = s.list_report_data("acme", None).await.unwrap();
+    let all = s.list_report_data("acme", None, None).await.unwrap();
     assert_eq!(
         all.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["r2", "r3", "r1"]
     );
-    let one = s.list_report_data("acme", Some("i1")).await.unwrap();
+    let one = s.list_report_data("acme", Some("i1"), None).await.unwrap();
     assert_eq!(one.len(), 2);
-    assert!(s.list_report_data("other", None).await.unwrap().is_empty());
+    assert_eq!(
+        s.list_report_data("acme", None, Some("daily"))
+            .await
+            .unwrap()
+            .len(),
+        3
+    );
+    assert!(
+        s.list_report_data("acme", None, Some("weekly"))
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(
+        s.list_report_data("other", None, None)
+            .await
+            .unwrap()
+            .is_empty()
+    );
     assert_eq!(
         s.report_data("acme", "r3").await.unwrap(),
         Some(data("r3", "i2", 2_000))
@@ -110,7 +128,7 @@ async fn report_data_lists_and_expires(db: TestDb) {
     let mut ids: Vec<_> = gone.iter().map(|r| r.id.as_str()).collect();
     ids.sort();
     assert_eq!(ids, ["r1", "r3"]);
-    let left = s.list_report_data("acme", None).await.unwrap();
+    let left = s.list_report_data("acme", None, None).await.unwrap();
     assert_eq!(
         left.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
         ["r2"]

@@ -83,8 +83,18 @@ fn data_row(r: &QueryResult) -> Result<ReportDataRow> {
 }
 
 impl Store {
-    /// Insert or replace (same id) a report template; its name is unique in the company.
-    pub async fn put_report_template(&self, t: &ReportTemplateRow, content: &[u8]) -> Result<()> {
+    /// Insert or replace (same id) a report template; its name is unique in
+    /// the company. An empty id gets a new one. Returns the id.
+    pub async fn put_report_template(
+        &self,
+        t: &ReportTemplateRow,
+        content: &[u8],
+    ) -> Result<String> {
+        let id = if t.id.is_empty() {
+            uuid::Uuid::now_v7().to_string()
+        } else {
+            t.id.clone()
+        };
         if t.name.trim().is_empty() {
             return Err(Error::Invalid {
                 what: "a report template needs a name".into(),
@@ -106,7 +116,7 @@ impl Store {
             ],
             &["id"],
             vec![
-                t.id.clone().into(),
+                id.clone().into(),
                 t.company_id.clone().into(),
                 t.name.clone().into(),
                 t.file_name.clone().into(),
@@ -116,7 +126,8 @@ impl Store {
                 now_ms().into(),
             ],
         );
-        self.write(sql, "save report template").await.map(|_| ())
+        self.write(sql, "save report template").await?;
+        Ok(id)
     }
 
     /// A template and its bytes, by id or name.
@@ -179,11 +190,13 @@ impl Store {
         self.write(sql, "save report data").await.map(|_| ())
     }
 
-    /// Filled workbooks of the company, newest first; `instance` narrows to one instance.
+    /// Filled workbooks of the company, newest first; `instance` narrows to
+    /// one instance, `process` to one process key.
     pub async fn list_report_data(
         &self,
         company: &str,
         instance: Option<&str>,
+        process: Option<&str>,
     ) -> Result<Vec<ReportDataRow>> {
         let mut sql = Sql::new(self.dialect());
         sql.push(&format!(
@@ -192,6 +205,9 @@ impl Store {
         .bind(company.to_owned());
         if let Some(i) = instance {
             sql.push(" AND instance_id = ").bind(i.to_owned());
+        }
+        if let Some(k) = process {
+            sql.push(" AND definition_key = ").bind(k.to_owned());
         }
         sql.push(" ORDER BY created_at DESC, id");
         self.rows(sql, "list report data")
