@@ -11,6 +11,7 @@ mod m0001_initial;
 mod m0002_schedules;
 mod m0003_resources;
 mod m0004_reports;
+mod m0005_accounts;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -23,6 +24,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0002_schedules::Migration),
             Box::new(m0003_resources::Migration),
             Box::new(m0004_reports::Migration),
+            Box::new(m0005_accounts::Migration),
         ]
     }
 

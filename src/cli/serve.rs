@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{Context, Result};
-use axum::extract::State;
 use axum::routing::get;
 use axum::{Json, Router};
 use baton_nodes::{MasterKey, Registry};
@@ -75,10 +74,7 @@ pub async fn engine(url: &str, e: EngineArgs, work: bool) -> Result<Engine> {
         work,
         ..Options::default()
     };
-    let key = match std::env::var("BATON_MASTER_KEY") {
-        Ok(k) => MasterKey::from_base64(&k).context("BATON_MASTER_KEY")?,
-        Err(_) => MasterKey::load_or_create(&e.master_key_file)?,
-    };
+    let key = master_key(&e)?;
     let resources = StoreResources {
         store: store.clone(),
         key,
@@ -94,6 +90,14 @@ pub async fn engine(url: &str, e: EngineArgs, work: bool) -> Result<Engine> {
     Ok(Engine::start(store, super::clock()?, Arc::new(handler), opts).await?)
 }
 
+/// `BATON_MASTER_KEY` (base64), else the key file (created 0600 on first use).
+fn master_key(e: &EngineArgs) -> Result<MasterKey> {
+    Ok(match std::env::var("BATON_MASTER_KEY") {
+        Ok(k) => MasterKey::from_base64(&k).context("BATON_MASTER_KEY")?,
+        Err(_) => MasterKey::load_or_create(&e.master_key_file)?,
+    })
+}
+
 pub fn main(a: Args) -> Result<ExitCode> {
     let rt = tokio::runtime::Runtime::new()?;
     rt.block_on(async {
@@ -105,13 +109,24 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 a.report_retention_days,
             ));
         }
+        let key = master_key(&a.engine)?;
+        if let Some(password) = baton_web::bootstrap::bootstrap(engine.store())
+            .await
+            .map_err(|e| anyhow::anyhow!("creating the first admin: {}", e.en))?
+        {
+            // Printed once: the store keeps only its hash.
+            eprintln!(
+                "\n  First start: sign in as `{}` with the password\n\n      {password}\n\n  (shown only now; it must be changed at first sign-in)\n",
+                baton_web::bootstrap::ADMIN
+            );
+        }
+        let state = baton_web::AppState::new(engine.store().clone(), key, a.engine.data_dir.clone());
         let app = Router::new()
             .route(
                 "/healthz",
                 get(|| async { Json(json!({ "status": "ok" })) }),
             )
-            .route("/api/v1/health", get(health))
-            .with_state(engine);
+            .merge(baton_web::router(state));
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("binding {}", a.listen))?;
@@ -149,17 +164,6 @@ async fn report_retention(store: Store, data_dir: PathBuf, days: u32) {
             Err(e) => tracing::warn!("report retention: {e}"),
         }
     }
-}
-
-async fn health(State(engine): State<Engine>) -> Json<serde_json::Value> {
-    let counts = engine.store().count_instances_by_status().await;
-    Json(match counts {
-        Ok(c) => {
-            json!({ "status": "ok", "store": format!("{:?}", engine.store().dialect()).to_lowercase(),
-            "instances": c.into_iter().collect::<std::collections::BTreeMap<_, _>>() })
-        }
-        Err(e) => json!({ "status": "degraded", "error": e.to_string() }),
-    })
 }
 
 #[derive(clap::Args)]

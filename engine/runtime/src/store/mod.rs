@@ -12,6 +12,7 @@
 //! fails halfway on an upgrade) and a small pool of readers (WAL lets them
 //! read while the writer writes). PostgreSQL uses one pool for both.
 
+mod accounts;
 mod claim;
 mod codec;
 mod commit;
@@ -34,6 +35,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
+pub use accounts::{AuditRow, CompanyRow, GroupRow, SessionRow, TokenRow, UserRow};
 use error::Context;
 pub use error::{Error, Result};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};

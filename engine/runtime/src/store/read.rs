@@ -310,7 +310,7 @@ impl Store {
         Ok(self.fetch(sql, op).await?.into_iter().next())
     }
 
-    async fn scalar(&self, sql: Sql, op: &'static str) -> Result<i64> {
+    pub(super) async fn scalar(&self, sql: Sql, op: &'static str) -> Result<i64> {
         let rows = self.query(sql, op).await?;
         match rows.first() {
             Some(row) => row.try_get_by_index(0).during(op),

@@ -74,6 +74,31 @@ pub struct JobLogRow {
     pub line: String,
 }
 
+const SCRIPT_COLS: &str = "id, name, language, content, comments";
+const DATA_SOURCE_COLS: &str = "id, company_id, name, url, username, password_enc, comments";
+
+fn script_row(r: &QueryResult) -> Result<Script> {
+    Ok(Script {
+        id: r.try_get_by_index(0).during("scripts")?,
+        name: r.try_get_by_index(1).during("scripts")?,
+        language: r.try_get_by_index(2).during("scripts")?,
+        content: r.try_get_by_index(3).during("scripts")?,
+        comments: r.try_get_by_index(4).during("scripts")?,
+    })
+}
+
+fn data_source_row(r: &QueryResult) -> Result<DataSourceRow> {
+    Ok(DataSourceRow {
+        id: r.try_get_by_index(0).during("data_sources")?,
+        company_id: r.try_get_by_index(1).during("data_sources")?,
+        name: r.try_get_by_index(2).during("data_sources")?,
+        url: r.try_get_by_index(3).during("data_sources")?,
+        username: r.try_get_by_index(4).during("data_sources")?,
+        password_enc: r.try_get_by_index(5).during("data_sources")?,
+        comments: r.try_get_by_index(6).during("data_sources")?,
+    })
+}
+
 pub(super) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
@@ -227,25 +252,24 @@ impl Store {
     }
 
     pub async fn script(&self, company: &str, key: &str) -> Result<Option<Script>> {
-        let sql = self.by_key(
-            "scripts",
-            "id, name, language, content, comments",
-            company,
-            key,
-        );
+        let sql = self.by_key("scripts", SCRIPT_COLS, company, key);
         let rows = self.rows(sql, "read script").await?;
-        rows.first()
-            .map(|r| {
-                Ok(Script {
-                    id: r.try_get_by_index(0)?,
-                    name: r.try_get_by_index(1)?,
-                    language: r.try_get_by_index(2)?,
-                    content: r.try_get_by_index(3)?,
-                    comments: r.try_get_by_index(4)?,
-                })
-            })
-            .transpose()
-            .during("scripts")
+        rows.first().map(script_row).transpose()
+    }
+
+    /// The company's script library, by name.
+    pub async fn list_scripts(&self, company: &str) -> Result<Vec<Script>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!(
+            "SELECT {SCRIPT_COLS} FROM scripts WHERE company_id = "
+        ))
+        .bind(company.to_owned())
+        .push(" ORDER BY name");
+        self.rows(sql, "list scripts")
+            .await?
+            .iter()
+            .map(script_row)
+            .collect()
     }
 
     pub async fn delete_script(&self, company: &str, id: &str) -> Result<bool> {
@@ -290,27 +314,24 @@ impl Store {
     }
 
     pub async fn data_source(&self, company: &str, key: &str) -> Result<Option<DataSourceRow>> {
-        let sql = self.by_key(
-            "data_sources",
-            "id, company_id, name, url, username, password_enc, comments",
-            company,
-            key,
-        );
+        let sql = self.by_key("data_sources", DATA_SOURCE_COLS, company, key);
         let rows = self.rows(sql, "read data source").await?;
-        rows.first()
-            .map(|r| {
-                Ok(DataSourceRow {
-                    id: r.try_get_by_index(0)?,
-                    company_id: r.try_get_by_index(1)?,
-                    name: r.try_get_by_index(2)?,
-                    url: r.try_get_by_index(3)?,
-                    username: r.try_get_by_index(4)?,
-                    password_enc: r.try_get_by_index(5)?,
-                    comments: r.try_get_by_index(6)?,
-                })
-            })
-            .transpose()
-            .during("data_sources")
+        rows.first().map(data_source_row).transpose()
+    }
+
+    /// The company's data sources, by name (passwords still ciphertext).
+    pub async fn list_data_sources(&self, company: &str) -> Result<Vec<DataSourceRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!(
+            "SELECT {DATA_SOURCE_COLS} FROM data_sources WHERE company_id = "
+        ))
+        .bind(company.to_owned())
+        .push(" ORDER BY name");
+        self.rows(sql, "list data sources")
+            .await?
+            .iter()
+            .map(data_source_row)
+            .collect()
     }
 
     pub async fn delete_data_source(&self, company: &str, id: &str) -> Result<bool> {

@@ -1,0 +1,124 @@
+//! Baton's server API: JSON under `/api/v1` (axum), OpenAPI generated from
+//! the handlers (utoipa) with Swagger UI at `/api/docs`.
+//!
+//! Every route but login and health takes a [`auth::Caller`] (a session
+//! cookie with its CSRF token, or an API token), checks the caller's
+//! permission on the route's function ([`perm`]) and touches only objects of
+//! the caller's company. Errors are [`error::ApiError`]s: a status, a stable code, a
+//! message in the request's language, the offending field.
+
+pub mod auth;
+pub mod bootstrap;
+pub mod error;
+pub mod extract;
+pub mod perm;
+pub mod routes;
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use baton_nodes::MasterKey;
+use baton_runtime::store::{AuditRow, Store};
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_swagger_ui::SwaggerUi;
+
+pub use routes::ROUTES;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState(Arc<Inner>);
+
+pub struct Inner {
+    pub store: Store,
+    pub key: MasterKey,
+    /// Where report data files live (`serve --data-dir`).
+    pub data_dir: PathBuf,
+    pub limiter: auth::LoginLimiter,
+    /// Mark cookies `Secure` (behind TLS).
+    pub secure_cookies: bool,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+impl AppState {
+    pub fn new(store: Store, key: MasterKey, data_dir: PathBuf) -> AppState {
+        AppState(Arc::new(Inner {
+            store,
+            key,
+            data_dir,
+            limiter: auth::LoginLimiter::default(),
+            secure_cookies: false,
+        }))
+    }
+
+    /// Record who changed what (never a secret in `detail`). A failure to
+    /// write it is logged, not hidden.
+    pub async fn audit(&self, caller: &auth::Caller, action: &str, object: &str, detail: &str) {
+        let row = AuditRow {
+            id: uuid::Uuid::now_v7().to_string(),
+            at: auth::now_ms(),
+            company_id: caller.company_id().to_owned(),
+            user_id: caller.user.id.clone(),
+            action: action.to_owned(),
+            object: object.to_owned(),
+            detail: detail.to_owned(),
+        };
+        if let Err(e) = self.store.append_audit(&row).await {
+            tracing::error!("audit log: {e} ({action} {object})");
+        }
+    }
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Baton API", description = "BPMN workflow orchestration for IT operations"),
+    components(schemas(error::ErrorBody)),
+    modifiers(&Security)
+)]
+struct ApiDoc;
+
+struct Security;
+
+impl utoipa::Modify for Security {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let c = api.components.get_or_insert_with(Default::default);
+        c.add_security_scheme(
+            "token",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+        c.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::new(auth::SESSION_COOKIE))),
+        );
+    }
+}
+
+/// The API's OpenAPI document and its axum router.
+pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
+    let (router, doc) =
+        routes::register(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    let router = router
+        .layer(DefaultBodyLimit::max(32 << 20))
+        .with_state(state);
+    (router, doc)
+}
+
+/// Everything `baton serve` answers under `/api`: the API, its document at
+/// `/api/openapi.json`, Swagger UI at `/api/docs`.
+pub fn router(state: AppState) -> Router {
+    let (api, doc) = api(state);
+    api.merge(SwaggerUi::new("/api/docs").url("/api/openapi.json", doc))
+        .layer(axum::middleware::from_fn(error::plain_errors))
+        .layer(axum::middleware::from_fn(error::localize))
+}

@@ -1,0 +1,241 @@
+//! Every route, registered with its OpenAPI description, and [`ROUTES`]: the
+//! permission each one needs (the permission-matrix test is generated from it).
+
+pub mod reports;
+pub mod resources;
+pub mod session;
+pub mod system;
+pub mod views;
+
+use axum::Json;
+use axum::extract::State;
+use serde::Serialize;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::AppState;
+use crate::perm::{Function, Level};
+
+/// Who may call a route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    /// No sign-in (login, health).
+    Anonymous,
+    /// Any signed-in user (their own session, tokens, password).
+    SignedIn,
+    /// This permission in the caller's company.
+    Needs(Function, Level),
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct Route {
+    pub method: &'static str,
+    /// OpenAPI path template (`{id}`).
+    pub path: &'static str,
+    pub access: Access,
+}
+
+const fn r(method: &'static str, path: &'static str, access: Access) -> Route {
+    Route {
+        method,
+        path,
+        access,
+    }
+}
+
+use Access::{Anonymous, Needs, SignedIn};
+use Function as F;
+use Level::{Manage, View};
+
+/// Every API route and the permission it checks.
+pub const ROUTES: &[Route] = &[
+    r("GET", "/api/v1/health", Anonymous),
+    r("POST", "/api/v1/auth/login", Anonymous),
+    r("POST", "/api/v1/auth/logout", SignedIn),
+    r("GET", "/api/v1/auth/me", SignedIn),
+    r("POST", "/api/v1/auth/password", SignedIn),
+    r("GET", "/api/v1/auth/tokens", SignedIn),
+    r("POST", "/api/v1/auth/tokens", SignedIn),
+    r("DELETE", "/api/v1/auth/tokens/{id}", SignedIn),
+    r("GET", "/api/v1/companies", Needs(F::Companies, View)),
+    r("POST", "/api/v1/companies", Needs(F::Companies, Manage)),
+    r("GET", "/api/v1/companies/{id}", Needs(F::Companies, View)),
+    r("PUT", "/api/v1/companies/{id}", Needs(F::Companies, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/companies/{id}",
+        Needs(F::Companies, Manage),
+    ),
+    r("GET", "/api/v1/users", Needs(F::Users, View)),
+    r("POST", "/api/v1/users", Needs(F::Users, Manage)),
+    r("GET", "/api/v1/users/{id}", Needs(F::Users, View)),
+    r("PUT", "/api/v1/users/{id}", Needs(F::Users, Manage)),
+    r("DELETE", "/api/v1/users/{id}", Needs(F::Users, Manage)),
+    r("GET", "/api/v1/groups", Needs(F::Users, View)),
+    r("POST", "/api/v1/groups", Needs(F::Users, Manage)),
+    r("GET", "/api/v1/groups/{id}", Needs(F::Users, View)),
+    r("PUT", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
+    r("DELETE", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
+    r("GET", "/api/v1/audit", Needs(F::Users, View)),
+    r("GET", "/api/v1/globals", Needs(F::Globals, View)),
+    r("PUT", "/api/v1/globals/{name}", Needs(F::Globals, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/globals/{name}",
+        Needs(F::Globals, Manage),
+    ),
+    r("GET", "/api/v1/scripts", Needs(F::Scripts, View)),
+    r("POST", "/api/v1/scripts", Needs(F::Scripts, Manage)),
+    r("GET", "/api/v1/scripts/{id}", Needs(F::Scripts, View)),
+    r("PUT", "/api/v1/scripts/{id}", Needs(F::Scripts, Manage)),
+    r("DELETE", "/api/v1/scripts/{id}", Needs(F::Scripts, Manage)),
+    r("GET", "/api/v1/data-sources", Needs(F::DataSources, View)),
+    r(
+        "POST",
+        "/api/v1/data-sources",
+        Needs(F::DataSources, Manage),
+    ),
+    r(
+        "GET",
+        "/api/v1/data-sources/{id}",
+        Needs(F::DataSources, View),
+    ),
+    r(
+        "PUT",
+        "/api/v1/data-sources/{id}",
+        Needs(F::DataSources, Manage),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/data-sources/{id}",
+        Needs(F::DataSources, Manage),
+    ),
+    r(
+        "POST",
+        "/api/v1/data-sources/{id}/test",
+        Needs(F::DataSources, View),
+    ),
+    r(
+        "GET",
+        "/api/v1/report-templates",
+        Needs(F::ReportTemplates, View),
+    ),
+    r(
+        "POST",
+        "/api/v1/report-templates",
+        Needs(F::ReportTemplates, Manage),
+    ),
+    r(
+        "GET",
+        "/api/v1/report-templates/{id}",
+        Needs(F::ReportTemplates, View),
+    ),
+    r(
+        "PUT",
+        "/api/v1/report-templates/{id}",
+        Needs(F::ReportTemplates, Manage),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/report-templates/{id}",
+        Needs(F::ReportTemplates, Manage),
+    ),
+    r(
+        "GET",
+        "/api/v1/report-templates/{id}/file",
+        Needs(F::ReportTemplates, View),
+    ),
+    r("GET", "/api/v1/reports", Needs(F::ReportData, View)),
+    r(
+        "GET",
+        "/api/v1/reports/{id}/file",
+        Needs(F::ReportData, View),
+    ),
+];
+
+pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
+    r.routes(routes!(health))
+        .routes(routes!(session::login))
+        .routes(routes!(session::logout))
+        .routes(routes!(session::me))
+        .routes(routes!(session::change_password))
+        .routes(routes!(session::list_tokens, session::create_token))
+        .routes(routes!(session::delete_token))
+        .routes(routes!(system::list_companies, system::create_company))
+        .routes(routes!(
+            system::get_company,
+            system::update_company,
+            system::delete_company
+        ))
+        .routes(routes!(system::list_users, system::create_user))
+        .routes(routes!(
+            system::get_user,
+            system::update_user,
+            system::delete_user
+        ))
+        .routes(routes!(system::list_groups, system::create_group))
+        .routes(routes!(
+            system::get_group,
+            system::update_group,
+            system::delete_group
+        ))
+        .routes(routes!(system::list_audit))
+        .routes(routes!(resources::list_globals))
+        .routes(routes!(resources::put_global, resources::delete_global))
+        .routes(routes!(resources::list_scripts, resources::create_script))
+        .routes(routes!(
+            resources::get_script,
+            resources::update_script,
+            resources::delete_script
+        ))
+        .routes(routes!(
+            resources::list_data_sources,
+            resources::create_data_source
+        ))
+        .routes(routes!(
+            resources::get_data_source,
+            resources::update_data_source,
+            resources::delete_data_source
+        ))
+        .routes(routes!(resources::test_data_source))
+        .routes(routes!(reports::list_templates, reports::upload_template))
+        .routes(routes!(
+            reports::get_template,
+            reports::replace_template,
+            reports::delete_template
+        ))
+        .routes(routes!(reports::download_template))
+        .routes(routes!(reports::list_reports))
+        .routes(routes!(reports::download_report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    pub status: &'static str,
+    pub store: String,
+    /// Instances by status.
+    #[schema(value_type = Object)]
+    pub instances: std::collections::BTreeMap<String, i64>,
+}
+
+/// Liveness and instance counts (no sign-in).
+#[utoipa::path(get, path = "/api/v1/health", tag = "system", responses((status = 200, body = Health)))]
+pub async fn health(State(state): State<AppState>) -> Json<Health> {
+    let store = format!("{:?}", state.store.dialect()).to_lowercase();
+    Json(match state.store.count_instances_by_status().await {
+        Ok(c) => Health {
+            status: "ok",
+            store,
+            instances: c.into_iter().collect(),
+        },
+        Err(e) => {
+            tracing::warn!("health: {e}");
+            Health {
+                status: "degraded",
+                store,
+                instances: Default::default(),
+            }
+        }
+    })
+}

@@ -1,0 +1,493 @@
+//! The permission matrix, generated from `baton_web::ROUTES`: every route ×
+//! (anonymous, no permission, view, manage, admin, another company's admin)
+//! gives the expected answer — 401, 403, 404 for another company's object,
+//! or through the gate (any other status below 500). Each cell runs on a
+//! fresh store (SQLite file) seeded with two companies and their objects, so
+//! one cell's changes cannot pass or fail another. No response anywhere
+//! contains a stored secret. Plus the completeness check: every operation in
+//! the OpenAPI document is in the table and the other way round.
+
+use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use axum::body::Body;
+use axum::http::{Method, Request, StatusCode};
+use baton_nodes::MasterKey;
+use baton_runtime::store::*;
+use baton_web::auth::{hash_password, sha256_hex};
+use baton_web::perm::{Function, Level};
+use baton_web::routes::Access;
+use baton_web::{AppState, ROUTES};
+use http_body_util::BodyExt;
+use serde_json::json;
+use tower::ServiceExt;
+
+const PASSWORD: &str = "Matrix-pass-123";
+const DS_SECRET: &str = "S3cret-datasource-pw";
+const WECHAT_SECRET: &str = "S3cret-wechat-appsecret";
+const TEMPLATE: &[u8] = include_bytes!("../../templates/reports/lwams-example.xlsx");
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    Anonymous,
+    NoPermission,
+    Viewer,
+    Manager,
+    Admin,
+    OtherCompany,
+}
+
+const ROLES: [Role; 6] = [
+    Role::Anonymous,
+    Role::NoPermission,
+    Role::Viewer,
+    Role::Manager,
+    Role::Admin,
+    Role::OtherCompany,
+];
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Expect {
+    Unauthenticated,
+    Forbidden,
+    NotFound,
+    Through,
+}
+
+/// What `role` must get from `route`.
+fn expect(route: &baton_web::routes::Route, role: Role) -> Expect {
+    let on_object = route.path.contains('{');
+    match (route.access, role) {
+        (Access::Anonymous, _) => Expect::Through,
+        (_, Role::Anonymous) => Expect::Unauthenticated,
+        // Only the root company's admins manage companies, whichever it is.
+        (Access::Needs(Function::Companies, Level::Manage), r) => {
+            if r == Role::Admin {
+                Expect::Through
+            } else {
+                Expect::Forbidden
+            }
+        }
+        // Another company's object is invisible; its own lists show only its own.
+        (_, Role::OtherCompany) if on_object => {
+            // PUT of a global by name creates the caller's own variable.
+            if route.method == "PUT" && route.path.ends_with("{name}") {
+                Expect::Through
+            } else {
+                Expect::NotFound
+            }
+        }
+        (Access::SignedIn, _) => Expect::Through,
+        (Access::Needs(_, level), r) => {
+            let has = match r {
+                Role::NoPermission => Level::None,
+                Role::Viewer => Level::View,
+                _ => Level::Manage,
+            };
+            if has >= level {
+                Expect::Through
+            } else {
+                Expect::Forbidden
+            }
+        }
+    }
+}
+
+/// Ids of company A's objects (the ones routes with `{id}` name).
+struct Seeded {
+    state: AppState,
+    tokens: std::collections::HashMap<&'static str, String>,
+    a_ids: Vec<String>,
+    _dir: Dir,
+}
+
+struct Dir(PathBuf);
+
+impl Drop for Dir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+fn hash() -> &'static str {
+    static H: OnceLock<String> = OnceLock::new();
+    H.get_or_init(|| hash_password(PASSWORD).unwrap())
+}
+
+fn user(id: &str, company: &str, admin: bool) -> UserRow {
+    UserRow {
+        id: id.into(),
+        company_id: company.into(),
+        username: id.into(),
+        name: id.into(),
+        email: format!("{id}@example.com"),
+        phone: String::new(),
+        password_hash: hash().to_owned(),
+        admin,
+        submanager_login: false,
+        must_change_password: false,
+        disabled: false,
+        created_at: 1,
+        updated_at: 1,
+    }
+}
+
+fn all_at(level: &str) -> serde_json::Map<String, serde_json::Value> {
+    Function::ALL
+        .iter()
+        .map(|f| (f.key().to_owned(), json!(level)))
+        .collect()
+}
+
+async fn seed(n: usize) -> Seeded {
+    let dir = std::env::temp_dir().join(format!("baton-web-matrix-{}-{n}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("data/reports/default")).unwrap();
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+        .await
+        .unwrap();
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    for (id, code) in [("default", "default"), ("other", "other")] {
+        store
+            .put_company(&CompanyRow {
+                id: id.into(),
+                code: code.into(),
+                name: code.into(),
+                wechat_appid: "wx1".into(),
+                wechat_secret_enc: Some(key.encrypt(WECHAT_SECRET)),
+                created_at: 1,
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let users = [
+        ("nobody", "default", false),
+        ("viewer", "default", false),
+        ("manager", "default", false),
+        ("admin", "default", true),
+        ("b-admin", "other", true),
+        ("target", "default", false),
+        ("b-target", "other", false),
+    ];
+    for (id, company, admin) in users {
+        store.put_user(&user(id, company, admin)).await.unwrap();
+    }
+    for (gid, company, level, member) in [
+        ("g-view", "default", "view", "viewer"),
+        ("g-manage", "default", "manage", "manager"),
+        ("g-b", "other", "view", "b-target"),
+    ] {
+        store
+            .put_group(&GroupRow {
+                id: gid.into(),
+                company_id: company.into(),
+                name: gid.into(),
+                permissions: all_at(level),
+                comments: String::new(),
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        store.set_members(gid, &[member.to_owned()]).await.unwrap();
+    }
+    let mut tokens = std::collections::HashMap::new();
+    for (role, uid) in [
+        ("nobody", "nobody"),
+        ("viewer", "viewer"),
+        ("manager", "manager"),
+        ("admin", "admin"),
+        ("b-admin", "b-admin"),
+        ("target", "target"),
+    ] {
+        let token = format!("baton_matrix_{uid}");
+        store
+            .insert_token(&TokenRow {
+                id: format!("tok-{uid}"),
+                hash: sha256_hex(&token),
+                user_id: uid.into(),
+                name: "matrix".into(),
+                created_at: 1,
+                expires_at: None,
+                last_used_at: None,
+            })
+            .await
+            .unwrap();
+        tokens.insert(role, token);
+    }
+    for company in ["default", "other"] {
+        let tag = if company == "default" { "a" } else { "b" };
+        store
+            .put_script(
+                company,
+                &baton_nodes::resources::Script {
+                    id: format!("script-{tag}"),
+                    name: format!("script-{tag}"),
+                    language: "sh".into(),
+                    content: "echo hi".into(),
+                    comments: String::new(),
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .put_data_source(&DataSourceRow {
+                id: format!("ds-{tag}"),
+                company_id: company.into(),
+                name: format!("ds-{tag}"),
+                url: "postgres://u@127.0.0.1:1/db".into(),
+                username: Some("u".into()),
+                password_enc: Some(key.encrypt(DS_SECRET)),
+                comments: String::new(),
+            })
+            .await
+            .unwrap();
+        store
+            .put_global(company, &format!("global_{tag}"), &json!(1), "")
+            .await
+            .unwrap();
+        store
+            .put_report_template(
+                &ReportTemplateRow {
+                    id: format!("rt-{tag}"),
+                    company_id: company.into(),
+                    name: format!("rt-{tag}"),
+                    file_name: "t.xlsx".into(),
+                    placeholders: json!([]),
+                    comments: String::new(),
+                    updated_at: 1,
+                },
+                TEMPLATE,
+            )
+            .await
+            .unwrap();
+        let path = format!("reports/{company}/rd-{tag}.xlsx");
+        std::fs::create_dir_all(dir.join("data").join(format!("reports/{company}"))).unwrap();
+        std::fs::write(dir.join("data").join(&path), TEMPLATE).unwrap();
+        store
+            .insert_report_data(&ReportDataRow {
+                id: format!("rd-{tag}"),
+                company_id: company.into(),
+                template_id: format!("rt-{tag}"),
+                name: format!("rd-{tag}"),
+                comments: String::new(),
+                instance_id: "i1".into(),
+                definition_key: "p".into(),
+                element_id: "rep".into(),
+                path,
+                size: TEMPLATE.len() as i64,
+                sha256: String::new(),
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+    }
+    let state = AppState::new(store, key, dir.join("data"));
+    let a_ids = [
+        "default",
+        "target",
+        "g-view",
+        "script-a",
+        "ds-a",
+        "global_a",
+        "rt-a",
+        "rd-a",
+        "tok-target",
+    ]
+    .map(str::to_owned)
+    .to_vec();
+    Seeded {
+        state,
+        tokens,
+        a_ids,
+        _dir: Dir(dir),
+    }
+}
+
+/// The path with company A's object for its parameter.
+fn concrete(path: &str) -> String {
+    let id = if path.starts_with("/api/v1/companies/") {
+        "default"
+    } else if path.starts_with("/api/v1/users/") {
+        "target"
+    } else if path.starts_with("/api/v1/groups/") {
+        "g-view"
+    } else if path.starts_with("/api/v1/scripts/") {
+        "script-a"
+    } else if path.starts_with("/api/v1/data-sources/") {
+        "ds-a"
+    } else if path.starts_with("/api/v1/globals/") {
+        "global_a"
+    } else if path.starts_with("/api/v1/report-templates/") {
+        "rt-a"
+    } else if path.starts_with("/api/v1/reports/") {
+        "rd-a"
+    } else if path.starts_with("/api/v1/auth/tokens/") {
+        "tok-target"
+    } else {
+        ""
+    };
+    path.replace("{id}", id).replace("{name}", id)
+}
+
+fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
+    let b = "baton-matrix-boundary";
+    let mut body = format!(
+        "--{b}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nuploaded\r\n--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"t.xlsx\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+    )
+    .into_bytes();
+    body.extend_from_slice(bytes);
+    body.extend_from_slice(format!("\r\n--{b}--\r\n").as_bytes());
+    (format!("multipart/form-data; boundary={b}"), body)
+}
+
+/// A plausible body for the route, so that a caller through the gate does real work.
+fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
+    let j =
+        |v: serde_json::Value| Some(("application/json".to_owned(), v.to_string().into_bytes()));
+    match (method, path) {
+        ("POST", "/api/v1/auth/login") => j(json!({"username": "admin", "password": PASSWORD})),
+        ("POST", "/api/v1/auth/password") => {
+            j(json!({"current": PASSWORD, "password": "Another-pass-123"}))
+        }
+        ("POST", "/api/v1/auth/tokens") => j(json!({"name": "t2"})),
+        ("POST", "/api/v1/companies") | ("PUT", "/api/v1/companies/{id}") => {
+            j(json!({"code": "c-new", "name": "New"}))
+        }
+        ("POST", "/api/v1/users") => j(json!({"username": "u-new", "password": "Password-123"})),
+        ("PUT", "/api/v1/users/{id}") => j(json!({"username": "target", "name": "T"})),
+        ("POST", "/api/v1/groups") | ("PUT", "/api/v1/groups/{id}") => {
+            j(json!({"name": "g-new", "permissions": {"editor": "view"}}))
+        }
+        ("PUT", "/api/v1/globals/{name}") => j(json!({"value": 2})),
+        ("POST", "/api/v1/scripts") | ("PUT", "/api/v1/scripts/{id}") => {
+            j(json!({"name": "s-new", "language": "sh", "content": "echo ${x}"}))
+        }
+        ("POST", "/api/v1/data-sources") | ("PUT", "/api/v1/data-sources/{id}") => {
+            j(json!({"name": "d-new", "url": "postgres://x@127.0.0.1:1/x", "password": "pw-new"}))
+        }
+        ("POST", "/api/v1/report-templates") | ("PUT", "/api/v1/report-templates/{id}") => {
+            Some(multipart(TEMPLATE))
+        }
+        _ => None,
+    }
+}
+
+async fn call(s: &Seeded, method: &str, path: &str, token: Option<&str>) -> (StatusCode, String) {
+    let mut req = Request::builder()
+        .method(Method::from_bytes(method.as_bytes()).unwrap())
+        .uri(concrete(path));
+    if let Some(t) = token {
+        req = req.header("authorization", format!("Bearer {t}"));
+    }
+    let req = match body_for(method, path) {
+        Some((ct, bytes)) => req.header("content-type", ct).body(Body::from(bytes)),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = baton_web::router(s.state.clone())
+        .oneshot(req)
+        .await
+        .unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (status, String::from_utf8_lossy(&bytes).into_owned())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_by_every_role() {
+    let mut failures = Vec::new();
+    let mut cells = 0;
+    for (i, route) in ROUTES.iter().enumerate() {
+        for (j, role) in ROLES.iter().enumerate() {
+            let s = seed(i * 10 + j).await;
+            let token = match role {
+                Role::Anonymous => None,
+                Role::NoPermission => Some(&s.tokens["nobody"]),
+                Role::Viewer => Some(&s.tokens["viewer"]),
+                Role::Manager => Some(&s.tokens["manager"]),
+                Role::Admin => Some(&s.tokens["admin"]),
+                Role::OtherCompany => Some(&s.tokens["b-admin"]),
+            };
+            let (status, body) =
+                call(&s, route.method, route.path, token.map(String::as_str)).await;
+            cells += 1;
+            let want = expect(route, *role);
+            let ok = match want {
+                Expect::Unauthenticated => status == StatusCode::UNAUTHORIZED,
+                Expect::Forbidden => status == StatusCode::FORBIDDEN,
+                Expect::NotFound => status == StatusCode::NOT_FOUND,
+                Expect::Through => {
+                    status != StatusCode::UNAUTHORIZED
+                        && status != StatusCode::FORBIDDEN
+                        && !status.is_server_error()
+                }
+            };
+            if !ok {
+                failures.push(format!(
+                    "{} {} as {role:?}: expected {want:?}, got {status} {}",
+                    route.method,
+                    route.path,
+                    body.chars().take(200).collect::<String>()
+                ));
+            }
+            for secret in [DS_SECRET, WECHAT_SECRET, "pw-new", PASSWORD] {
+                if body.contains(secret) {
+                    failures.push(format!(
+                        "{} {} as {role:?}: the response holds a secret",
+                        route.method, route.path
+                    ));
+                }
+            }
+            if *role == Role::OtherCompany && route.method == "GET" && status.is_success() {
+                for id in &s.a_ids {
+                    if id != "default" && body.contains(&format!("\"{id}\"")) {
+                        failures.push(format!(
+                            "GET {} as another company shows `{id}`",
+                            route.path
+                        ));
+                    }
+                }
+            }
+            if status.is_server_error() {
+                failures.push(format!(
+                    "{} {} as {role:?}: {status} {body}",
+                    route.method, route.path
+                ));
+            }
+        }
+    }
+    assert_eq!(cells, ROUTES.len() * ROLES.len());
+    assert!(
+        failures.is_empty(),
+        "{} of {cells} cells wrong:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[test]
+fn the_table_and_the_openapi_document_list_the_same_routes() {
+    let store = tokio::runtime::Runtime::new().unwrap().block_on(async {
+        let dir = std::env::temp_dir().join(format!("baton-web-doc-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+            .await
+            .unwrap()
+    });
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let (_, doc) = baton_web::api(AppState::new(store, key, PathBuf::from("data")));
+    let doc = serde_json::to_value(doc).unwrap();
+    let mut documented = BTreeSet::new();
+    for (path, ops) in doc["paths"].as_object().unwrap() {
+        for method in ops.as_object().unwrap().keys() {
+            documented.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    let table: BTreeSet<_> = ROUTES
+        .iter()
+        .map(|r| (r.method.to_owned(), r.path.to_owned()))
+        .collect();
+    assert_eq!(documented, table);
+}
