@@ -25,5 +25,8 @@ log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 cargo test --workspace --all-targets 2>&1 | tee "$log"
 cargo test --workspace --doc 2>&1 | tee -a "$log"
+step "schemathesis against the served OpenAPI document (no 5xx, no schema violation)"
+MAX_EXAMPLES=${MAX_EXAMPLES:-50} bash scripts/schemathesis.sh | tail -8
+
 # One closing line with the totals of every test binary above.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"

@@ -2,6 +2,7 @@
 //! body, a query string, a path parameter; and the list parameters every
 //! list route shares.
 
+use axum::extract::multipart::MultipartRejection;
 use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
@@ -173,5 +174,26 @@ impl ListParams {
             offset,
             limit,
         })
+    }
+}
+
+/// A multipart form; a body that is not one is `400 invalid`.
+pub struct Form(pub axum::extract::Multipart);
+
+impl<S: Send + Sync> FromRequest<S> for Form {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, ApiError> {
+        axum::extract::Multipart::from_request(req, state)
+            .await
+            .map(Form)
+            .map_err(|e: MultipartRejection| {
+                let text = e.body_text();
+                ApiError::invalid(
+                    "body",
+                    format!("send a multipart/form-data body: {text}"),
+                    format!("请求体须为 multipart/form-data：{text}"),
+                )
+            })
     }
 }

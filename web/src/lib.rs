@@ -81,13 +81,14 @@ impl AppState {
 #[openapi(
     info(title = "Baton API", description = "BPMN workflow orchestration for IT operations"),
     components(schemas(error::ErrorBody)),
-    modifiers(&Security)
+    modifiers(&Defaults)
 )]
 struct ApiDoc;
 
-struct Security;
+/// The security schemes, and the error answers every operation may give.
+struct Defaults;
 
-impl utoipa::Modify for Security {
+impl utoipa::Modify for Defaults {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         use utoipa::openapi::security::{
             ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
@@ -104,10 +105,57 @@ impl utoipa::Modify for Security {
     }
 }
 
+/// Every operation documents the [`error::ErrorBody`] answers it can give
+/// (added after the routes are collected, where a handler did not say).
+fn document_errors(doc: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{ContentBuilder, Ref, ResponseBuilder};
+    let errors = [
+        ("400", "Bad input: `code`, `message`, the offending `field`"),
+        ("401", "Not signed in"),
+        ("403", "Not permitted, or CSRF token missing"),
+        ("404", "No such object (or another company's)"),
+        ("405", "Method not allowed"),
+        ("409", "Conflicts with an existing object"),
+        ("413", "Body too large"),
+        ("429", "Too many failed sign-ins"),
+    ];
+    for item in doc.paths.paths.values_mut() {
+        for op in [
+            &mut item.get,
+            &mut item.post,
+            &mut item.put,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for (code, what) in errors {
+                op.responses
+                    .responses
+                    .entry(code.to_owned())
+                    .or_insert_with(|| {
+                        ResponseBuilder::new()
+                            .description(what)
+                            .content(
+                                "application/json",
+                                ContentBuilder::new()
+                                    .schema(Some(Ref::from_schema_name("ErrorBody")))
+                                    .build(),
+                            )
+                            .build()
+                            .into()
+                    });
+            }
+        }
+    }
+}
+
 /// The API's OpenAPI document and its axum router.
 pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
-    let (router, doc) =
+    let (router, mut doc) =
         routes::register(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
+    document_errors(&mut doc);
     let router = router
         .layer(DefaultBodyLimit::max(32 << 20))
         .with_state(state);

@@ -152,8 +152,10 @@ pub fn parse(url: &str) -> Result<Target, UrlError> {
 }
 
 fn strip_prefix_ci<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
-    (s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix))
-        .then(|| &s[prefix.len()..])
+    // `get`: a prefix length inside a multi-byte character is no match, not a panic.
+    s.get(..prefix.len())
+        .filter(|head| head.eq_ignore_ascii_case(prefix))
+        .map(|_| &s[prefix.len()..])
 }
 
 fn decode(s: &str, what: &str) -> Result<String, UrlError> {
@@ -477,6 +479,36 @@ mod tests {
         match parse(url) {
             Ok(t) => panic!("{url} parsed: {t:?}"),
             Err(e) => e.to_string(),
+        }
+    }
+
+    /// Found by schemathesis through the API: a multi-byte character where a
+    /// scheme is compared used to panic.
+    #[test]
+    fn no_panic_on_any_text() {
+        for url in [
+            ".%65中&-6é9]\u{d7ff} ;;é",
+            "中_é1&]0/#-/@51238b?",
+            "\u{d7ff}1\u{d7ff}/",
+            "jdbc:中",
+            "é",
+            "",
+        ] {
+            let _ = parse(url);
+        }
+        // Every prefix of every scheme, followed by multi-byte text.
+        for scheme in [
+            "postgres://",
+            "jdbc:postgresql://",
+            "sqlserver://",
+            "jdbc:sqlserver://",
+            "sqlite:",
+        ] {
+            for cut in 0..=scheme.len() {
+                for tail in ["中", "é1", "\u{10ffff}/x"] {
+                    let _ = parse(&format!("{}{tail}", &scheme[..cut]));
+                }
+            }
         }
     }
 

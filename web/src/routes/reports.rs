@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::AppState;
 use crate::auth::Caller;
 use crate::error::{ApiError, ApiResult, no_content};
-use crate::extract::{ListParams, Page, Path, Query};
+use crate::extract::{Form, ListParams, Page, Path, Query};
 use crate::perm::{Function, Level};
 
 const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
@@ -196,7 +196,7 @@ async fn save_template(
 pub async fn upload_template(
     State(state): State<AppState>,
     caller: Caller,
-    form: Multipart,
+    Form(form): Form,
 ) -> ApiResult<(StatusCode, Json<Uploaded>)> {
     caller.require(Function::ReportTemplates, Level::Manage)?;
     let up = read_upload(form).await?;
@@ -220,7 +220,7 @@ pub async fn replace_template(
     State(state): State<AppState>,
     caller: Caller,
     Path(id): Path<String>,
-    form: Multipart,
+    Form(form): Form,
 ) -> ApiResult<Json<Uploaded>> {
     caller.require(Function::ReportTemplates, Level::Manage)?;
     template_of(&state, &caller, &id).await?;
