@@ -19,6 +19,9 @@ pub struct Args {
     /// Address for the HTTP server.
     #[arg(long, env = "BATON_LISTEN", default_value = "127.0.0.1:8080")]
     listen: String,
+    /// On SIGTERM / Ctrl-C: how long to wait for the jobs running here.
+    #[arg(long, env = "BATON_DRAIN_SECS", default_value_t = 30)]
+    drain_secs: u64,
     /// Delete report data older than this many days (0: keep forever).
     #[arg(long, env = "BATON_REPORT_RETENTION_DAYS", default_value_t = 0)]
     report_retention_days: u32,
@@ -136,12 +139,39 @@ pub fn main(a: Args) -> Result<ExitCode> {
             a.engine.store
         );
         axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = tokio::signal::ctrl_c().await;
-            })
+            .with_graceful_shutdown(stop_signal())
             .await?;
+        // Requests are done; let the jobs running here finish and commit.
+        tracing::info!("stopping: draining running jobs (up to {} s)", a.drain_secs);
+        let left = engine.drain(Duration::from_secs(a.drain_secs)).await;
+        if left > 0 {
+            tracing::warn!("{left} jobs still running at the deadline: another server (or the next start) takes them when their leases run out");
+        }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Ctrl-C, or SIGTERM (service managers, containers).
+async fn stop_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = tokio::signal::ctrl_c() => {}
+                    _ = term.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
 }
 
 /// Hourly: report data older than `days` loses its row, then its file.

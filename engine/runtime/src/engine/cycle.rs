@@ -70,14 +70,28 @@ pub(super) enum Work {
 pub(super) async fn run_loop(inner: Arc<Inner>, mut rx: mpsc::UnboundedReceiver<Input>) {
     let mut cache: HashMap<String, Live> = HashMap::new();
     while let Some(first) = rx.recv().await {
-        let mut inputs = vec![first];
-        while inputs.len() < inner.opts.batch_max {
-            match rx.try_recv() {
-                Ok(i) => inputs.push(i),
-                Err(_) => break,
+        let mut inputs = Vec::new();
+        let mut flush = None;
+        let mut next = Some(first);
+        while let Some(i) = next.take() {
+            match i {
+                // Everything before a flush commits first; then it is answered.
+                Input::Flush(tx) => {
+                    flush = Some(tx);
+                    break;
+                }
+                i => inputs.push(i),
+            }
+            if inputs.len() < inner.opts.batch_max {
+                next = rx.try_recv().ok();
             }
         }
-        cycle(&inner, &mut cache, inputs).await;
+        if !inputs.is_empty() {
+            cycle(&inner, &mut cache, inputs).await;
+        }
+        if let Some(tx) = flush {
+            let _ = tx.send(());
+        }
     }
 }
 
@@ -144,6 +158,10 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                     timer,
                 }));
                 work.push_back(Work::Cmd { instance, cmd });
+            }
+            // `run_loop` answers flushes between cycles.
+            Input::Flush(tx) => {
+                let _ = tx.send(());
             }
         }
     }
@@ -437,8 +455,13 @@ impl Cycle<'_> {
                 } => {
                     let job =
                         JobInput::for_exec(id, &model, &live.p.state, *exec, *element, *attempt);
-                    // A client leaves the job unclaimed, for a server to take.
-                    let here = self.inner.opts.work;
+                    // A client, or a draining server, leaves the job unclaimed
+                    // for a server to take.
+                    let here = self.inner.opts.work
+                        && !self
+                            .inner
+                            .stopping
+                            .load(std::sync::atomic::Ordering::SeqCst);
                     self.batch.jobs_new.push(JobRow {
                         id: job.id.clone(),
                         instance_id: id.to_owned(),

@@ -143,6 +143,8 @@ pub(crate) enum Input {
         /// The timer that fired (its row must still exist).
         timer: Option<String>,
     },
+    /// Answered once every input sent before it is committed.
+    Flush(oneshot::Sender<()>),
 }
 
 /// A cheap-to-clone handle on a running engine.
@@ -160,6 +162,8 @@ pub(crate) struct Inner {
     pub deployments: Mutex<Deployments>,
     /// Jobs running in this process: their leases are renewed while they run.
     pub running: Mutex<std::collections::HashSet<String>>,
+    /// Draining ([`Engine::drain`]): claim nothing, start no job here.
+    pub stopping: std::sync::atomic::AtomicBool,
 }
 
 #[derive(Default)]
@@ -185,6 +189,7 @@ impl Engine {
             tx,
             deployments: Mutex::new(Deployments::default()),
             running: Mutex::new(Default::default()),
+            stopping: Default::default(),
         });
         let engine = Engine { inner };
         engine.load_deployments().await?;
@@ -198,6 +203,33 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Graceful stop: claim no more jobs, timers or ticks; start no new job
+    /// here (jobs the remaining steps create are left unclaimed, for another
+    /// server or the next start); wait up to `timeout` for the jobs running
+    /// here to finish, and until their results are committed. Returns how
+    /// many were still running at the deadline (their leases will run out
+    /// and another engine takes them).
+    pub async fn drain(&self, timeout: Duration) -> usize {
+        use std::sync::atomic::Ordering;
+        self.inner.stopping.store(true, Ordering::SeqCst);
+        let deadline = tokio::time::Instant::now() + timeout;
+        let running = || {
+            self.inner
+                .running
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .len()
+        };
+        while running() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let (tx, rx) = oneshot::channel();
+        if self.inner.tx.send(Input::Flush(tx)).is_ok() {
+            let _ = tokio::time::timeout_at(deadline + Duration::from_secs(5), rx).await;
+        }
+        running()
     }
 
     async fn load_deployments(&self) -> Result<(), Error> {
@@ -528,18 +560,20 @@ impl Inner {
         tokio::spawn(async move {
             let (instance, exec, id) = (job.instance_id.clone(), job.exec, job.id.clone());
             let result = inner.handler.run(job).await;
+            let cmd = result.into_command(exec);
+            // Sent before it leaves `running`: a drain that sees no running
+            // job and then flushes finds this result ahead of its flush.
+            let _ = inner.tx.send(Input::Command {
+                instance,
+                cmd,
+                job: Some(id.clone()),
+                timer: None,
+            });
             inner
                 .running
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .remove(&id);
-            let cmd = result.into_command(exec);
-            let _ = inner.tx.send(Input::Command {
-                instance,
-                cmd,
-                job: Some(id),
-                timer: None,
-            });
         });
     }
 }
@@ -570,6 +604,10 @@ async fn poll_loop(inner: Arc<Inner>) {
                 tracing::warn!("renewing job leases: {e}");
             }
             renewed = now;
+        }
+        if inner.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(inner.opts.poll).await;
+            continue;
         }
         match inner
             .store

@@ -96,6 +96,10 @@ pub(super) async fn scheduler_loop(inner: Arc<Inner>) {
         if inner.tx.is_closed() {
             return;
         }
+        if inner.stopping.load(std::sync::atomic::Ordering::SeqCst) {
+            tokio::time::sleep(inner.opts.poll).await;
+            continue;
+        }
         let now = inner.clock.now_ms();
         let horizon = now + LOOKAHEAD_MS.min(inner.opts.lease_ms / 2);
         match inner
