@@ -11,6 +11,7 @@ pub mod auth;
 pub mod bootstrap;
 pub mod error;
 pub mod extract;
+pub mod metrics;
 pub mod perm;
 pub mod routes;
 
@@ -37,6 +38,7 @@ pub struct Inner {
     /// Where report data files live (`serve --data-dir`).
     pub data_dir: PathBuf,
     pub limiter: auth::LoginLimiter,
+    pub metrics: metrics::Metrics,
     /// Mark cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
 }
@@ -55,6 +57,7 @@ impl AppState {
             key,
             data_dir,
             limiter: auth::LoginLimiter::default(),
+            metrics: metrics::Metrics::default(),
             secure_cookies: false,
         }))
     }
@@ -157,7 +160,12 @@ pub fn api(state: AppState) -> (Router, utoipa::openapi::OpenApi) {
         routes::register(OpenApiRouter::with_openapi(ApiDoc::openapi())).split_for_parts();
     document_errors(&mut doc);
     let router = router
+        .route("/metrics", axum::routing::get(metrics::scrape))
         .layer(DefaultBodyLimit::max(32 << 20))
+        .route_layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            metrics::track,
+        ))
         .with_state(state);
     (router, doc)
 }
