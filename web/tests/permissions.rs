@@ -361,6 +361,9 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
             j(json!({"name": "g-new", "permissions": {"editor": "view"}}))
         }
         ("PUT", "/api/v1/globals/{name}") => j(json!({"value": 2})),
+        ("POST", "/api/v1/schedules/preview") => {
+            j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))
+        }
         ("POST", "/api/v1/scripts") | ("PUT", "/api/v1/scripts/{id}") => {
             j(json!({"name": "s-new", "language": "sh", "content": "echo ${x}"}))
         }

@@ -33,8 +33,10 @@ use chrono::{
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-/// A named set of holiday ranges and extra working days.
+/// A named set of holiday ranges and extra working days. Unknown fields are
+/// refused (a misspelt `ranges` would otherwise be an empty calendar).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct HolidayCalendar {
     pub name: String,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -242,6 +244,7 @@ fn minutes(t: &NaiveDateTime) -> String {
 }
 
 #[derive(Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct RawRange {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     name: Option<String>,

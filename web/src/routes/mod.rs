@@ -3,6 +3,7 @@
 
 pub mod reports;
 pub mod resources;
+pub mod schedules;
 pub mod session;
 pub mod system;
 pub mod views;
@@ -78,6 +79,11 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
     r("DELETE", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
     r("GET", "/api/v1/audit", Needs(F::Users, View)),
+    r(
+        "POST",
+        "/api/v1/schedules/preview",
+        Needs(F::Schedules, View),
+    ),
     r("GET", "/api/v1/globals", Needs(F::Globals, View)),
     r("PUT", "/api/v1/globals/{name}", Needs(F::Globals, Manage)),
     r(
@@ -181,6 +187,7 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             system::delete_group
         ))
         .routes(routes!(system::list_audit))
+        .routes(routes!(schedules::preview))
         .routes(routes!(resources::list_globals))
         .routes(routes!(resources::put_global, resources::delete_global))
         .routes(routes!(resources::list_scripts, resources::create_script))
