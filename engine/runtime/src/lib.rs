@@ -9,3 +9,4 @@ pub mod nodes;
 pub mod report_check;
 pub mod script;
 pub mod store;
+pub mod tenancy;

@@ -22,8 +22,7 @@ use crate::handlers::Builtin;
 use crate::job::{JobInput, JobResult};
 use crate::store::{AccountRow, DataSourceRow, JobLogRow, ReportDataRow, Store};
 
-/// The company resources belong to until the server has companies.
-pub const DEFAULT_COMPANY: &str = "default";
+pub use crate::tenancy::DEFAULT_COMPANY;
 
 /// [`Resources`] over the store, for one company.
 pub struct StoreResources {

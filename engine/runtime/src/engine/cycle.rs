@@ -56,6 +56,7 @@ pub(super) enum Work {
         cmd: Command,
     },
     Message {
+        company: String,
         name: String,
         key: Option<String>,
         vars: Map<String, Value>,
@@ -135,13 +136,24 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
                     reply: Some(replies.len() - 1),
                 });
             }
-            Input::Message { name, key, vars } => {
+            Input::Message {
+                company,
+                name,
+                key,
+                vars,
+            } => {
                 retry.push(Retry::Input(Input::Message {
+                    company: company.clone(),
                     name: name.clone(),
                     key: key.clone(),
                     vars: vars.clone(),
                 }));
-                work.push_back(Work::Message { name, key, vars });
+                work.push_back(Work::Message {
+                    company,
+                    name,
+                    key,
+                    vars,
+                });
             }
             Input::Command {
                 instance,
@@ -290,7 +302,11 @@ impl Cycle<'_> {
                 let (dep, process, start_el) = match start {
                     Some((d, p, s)) => (d, p, Some(s)),
                     None => match self.inner.by_key(&key).await {
-                        Some(d) => match d.model.process(&key).or(d.model.main_process()) {
+                        Some(d) => match d
+                            .model
+                            .process(crate::tenancy::bare(&key))
+                            .or(d.model.main_process())
+                        {
                             Some(p) => (d, p, None),
                             None => {
                                 return self.fail_start(reply, format!("`{key}` has no process"));
@@ -365,8 +381,14 @@ impl Cycle<'_> {
             Work::TimerStart(t) => self.timer_start(t, more),
             Work::Schedule(t) => self.schedule_tick(t, more).await,
             Work::ScheduleDone(t, slots) => self.schedule_done(t, slots),
-            Work::Message { name, key, vars } => {
-                self.route_message(&name, key.as_deref(), &vars, more).await;
+            Work::Message {
+                company,
+                name,
+                key,
+                vars,
+            } => {
+                self.route_message(&company, &name, key.as_deref(), &vars, more)
+                    .await;
             }
             Work::Cmd { instance, cmd } => {
                 if !self.cache.contains_key(&instance) && !self.load(&instance).await {
@@ -391,10 +413,13 @@ impl Cycle<'_> {
             .deployments
             .lock()
             .unwrap_or_else(|e| e.into_inner());
+        // Only among the deployments of the key's company.
+        let (company, bare) = (crate::tenancy::company_of(id), crate::tenancy::bare(id));
         d.latest
             .values()
             .filter_map(|l| d.by_id.get(l))
-            .find_map(|d| d.model.process(id).map(|p| (d.clone(), p)))
+            .filter(|d| crate::tenancy::company_of(&d.key) == company)
+            .find_map(|d| d.model.process(bare).map(|p| (d.clone(), p)))
     }
 
     async fn load(&mut self, id: &str) -> bool {
@@ -445,8 +470,9 @@ impl Cycle<'_> {
         let actions = std::mem::take(&mut self.out.actions);
         let parent = live.row.parent_instance.clone().zip(live.row.parent_exec);
         let mut routed = Vec::new();
+        let company = crate::tenancy::company_of(&live.dep.key).to_owned();
         for a in &actions {
-            bookkeeping(id, &model, now, a, &mut self.batch);
+            bookkeeping(id, &company, &model, now, a, &mut self.batch);
             match a {
                 Action::Dispatch {
                     exec,
@@ -497,8 +523,9 @@ impl Cycle<'_> {
                 } => {
                     let mut vars = vars.clone();
                     vars.insert("LWAMS_CALL_PROCESS_INSTANCE_ID".into(), Value::from(id));
+                    // A call activity reaches its own company's processes only.
                     more.push_back(Work::Start {
-                        key: process.clone(),
+                        key: crate::tenancy::qualify(&company, crate::tenancy::bare(process)),
                         vars,
                         way: "call",
                         start: None,
@@ -523,9 +550,12 @@ impl Cycle<'_> {
         }
         for a in routed {
             match a {
-                Action::ThrowSignal { name, vars } => self.route_signal(id, name, vars, more).await,
+                Action::ThrowSignal { name, vars } => {
+                    self.route_signal(id, &company, name, vars, more).await
+                }
                 Action::SendMessage { name, key, vars } => {
-                    self.route_message(name, key.as_deref(), vars, more).await
+                    self.route_message(&company, name, key.as_deref(), vars, more)
+                        .await
                 }
                 Action::CancelChild { exec } => self.cancel_children(id, *exec, more).await,
                 _ => {}

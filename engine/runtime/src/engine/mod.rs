@@ -129,8 +129,10 @@ pub(crate) enum Input {
     TimerStart(crate::store::TimerRow),
     /// A schedule's due ticks (claimed by the scheduler loop).
     Schedule(scheduler::ScheduleTick),
-    /// A message from outside (API, queue): correlated like a thrown one.
+    /// A message from outside (API, queue): correlated like a thrown one,
+    /// within `company`.
     Message {
+        company: String,
         name: String,
         key: Option<String>,
         vars: Map<String, Value>,
@@ -381,9 +383,22 @@ impl Engine {
         key: Option<&str>,
         vars: Map<String, Value>,
     ) -> Result<(), Error> {
+        self.correlate_in(crate::tenancy::DEFAULT_COMPANY, name, key, vars)
+    }
+
+    /// [`Engine::correlate`] within a company: only its instances and
+    /// message start events can receive it.
+    pub fn correlate_in(
+        &self,
+        company: &str,
+        name: &str,
+        key: Option<&str>,
+        vars: Map<String, Value>,
+    ) -> Result<(), Error> {
         self.inner
             .tx
             .send(Input::Message {
+                company: company.to_owned(),
                 name: name.to_owned(),
                 key: key.map(str::to_owned),
                 vars,

@@ -52,22 +52,26 @@ impl Cycle<'_> {
         }
     }
 
+    /// A signal thrown in `company` reaches that company's waiting instances
+    /// and signal start events only.
     pub(super) async fn route_signal(
         &mut self,
         from: &str,
+        company: &str,
         name: &str,
         vars: &Map<String, Value>,
         more: &mut VecDeque<Work>,
     ) {
+        let stored = crate::tenancy::qualify_name(company, name);
         let mut targets: HashSet<String> = HashSet::new();
-        if let Ok(subs) = self.inner.store.subscriptions("signal", name).await {
+        if let Ok(subs) = self.inner.store.subscriptions("signal", &stored).await {
             targets.extend(subs.into_iter().map(|s| s.instance_id));
         }
         targets.extend(
             self.batch
                 .subs_new
                 .iter()
-                .filter(|s| s.kind == "signal" && s.name == name)
+                .filter(|s| s.kind == "signal" && s.name == stored)
                 .map(|s| s.instance_id.clone()),
         );
         targets.remove(from);
@@ -80,7 +84,7 @@ impl Cycle<'_> {
                 },
             });
         }
-        for (d, p, s) in self.event_starts(true, name) {
+        for (d, p, s) in self.event_starts(true, company, name) {
             more.push_back(Work::Start {
                 key: d.key.clone(),
                 vars: vars.clone(),
@@ -96,14 +100,16 @@ impl Cycle<'_> {
     /// same key; an unkeyed one takes any), else to a message start event.
     pub(super) async fn route_message(
         &mut self,
+        company: &str,
         name: &str,
         key: Option<&str>,
         vars: &Map<String, Value>,
         more: &mut VecDeque<Work>,
     ) {
+        let stored = crate::tenancy::qualify_name(company, name);
         let fits = |s: &crate::store::SubscriptionRow, consumed: &HashSet<String>| {
             s.kind == "message"
-                && s.name == name
+                && s.name == stored
                 && !consumed.contains(&s.id)
                 && s.correlation_key.as_deref().is_none_or(|k| Some(k) == key)
         };
@@ -117,7 +123,7 @@ impl Cycle<'_> {
             let stored = self
                 .inner
                 .store
-                .subscriptions("message", name)
+                .subscriptions("message", &stored)
                 .await
                 .unwrap_or_default();
             let gone: HashSet<&String> = self.batch.subs_done.iter().collect();
@@ -137,7 +143,7 @@ impl Cycle<'_> {
             });
             return;
         }
-        if let Some((d, p, s)) = self.event_starts(false, name).into_iter().next() {
+        if let Some((d, p, s)) = self.event_starts(false, company, name).into_iter().next() {
             more.push_back(Work::Start {
                 key: d.key.clone(),
                 vars: vars.clone(),
@@ -155,7 +161,13 @@ impl Cycle<'_> {
         }
     }
 
-    pub(super) fn event_starts(&self, signal: bool, name: &str) -> Vec<(Arc<Deployment>, El, El)> {
+    /// Latest deployments of `company` with a start event for the signal or message `name`.
+    pub(super) fn event_starts(
+        &self,
+        signal: bool,
+        company: &str,
+        name: &str,
+    ) -> Vec<(Arc<Deployment>, El, El)> {
         let d = self
             .inner
             .deployments
@@ -163,7 +175,9 @@ impl Cycle<'_> {
             .unwrap_or_else(|e| e.into_inner());
         let mut out = Vec::new();
         for id in d.latest.values() {
-            if let Some(dep) = d.by_id.get(id) {
+            if let Some(dep) = d.by_id.get(id)
+                && crate::tenancy::company_of(&dep.key) == company
+            {
                 for (p, s) in dep.event_starts(signal, name) {
                     out.push((dep.clone(), p, s));
                 }

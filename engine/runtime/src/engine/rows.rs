@@ -54,7 +54,16 @@ pub fn sub_id(instance: &str, sub: u32) -> String {
 /// Rows for the actions that only touch this instance's own bookkeeping
 /// (timers, subscriptions, tasks, incidents). Jobs, children, signals and
 /// messages need the engine and are handled there.
-pub fn bookkeeping(instance: &str, model: &Model, now: i64, a: &Action, b: &mut Batch) {
+/// `company`: the instance's; signal and message names are stored qualified
+/// with it ([`crate::tenancy`]).
+pub fn bookkeeping(
+    instance: &str,
+    company: &str,
+    model: &Model,
+    now: i64,
+    a: &Action,
+    b: &mut Batch,
+) {
     match a {
         Action::SetTimer { sub, element, due } => {
             let id = sub_id(instance, *sub);
@@ -85,7 +94,7 @@ pub fn bookkeeping(instance: &str, model: &Model, now: i64, a: &Action, b: &mut 
                 instance_id: instance.to_owned(),
                 sub: i64::from(*sub),
                 kind: kind.to_owned(),
-                name: name.clone(),
+                name: crate::tenancy::qualify_name(company, name),
                 correlation_key: key,
                 created_at: now,
             });
