@@ -123,7 +123,8 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 baton_web::bootstrap::ADMIN
             );
         }
-        let state = baton_web::AppState::new(engine.store().clone(), key, a.engine.data_dir.clone());
+        let state = baton_web::AppState::new(engine.store().clone(), key, a.engine.data_dir.clone())
+            .with_engine(engine.clone());
         let app = Router::new()
             .route(
                 "/healthz",

@@ -27,6 +27,11 @@ const PASSWORD: &str = "Matrix-pass-123";
 const DS_SECRET: &str = "S3cret-datasource-pw";
 const WECHAT_SECRET: &str = "S3cret-wechat-appsecret";
 const TEMPLATE: &[u8] = include_bytes!("../../templates/reports/lwams-example.xlsx");
+/// A process whose instances wait (the engine here is a client: it runs no job).
+const PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="pd" targetNamespace="t">
+  <process id="p" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="w"/>
+  <serviceTask id="w" baton:type="noop"/><sequenceFlow id="f2" sourceRef="w" targetRef="e"/><endEvent id="e"/></process>
+</definitions>"#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Role {
@@ -97,6 +102,8 @@ fn expect(route: &baton_web::routes::Route, role: Role) -> Expect {
 /// Ids of company A's objects (the ones routes with `{id}` name).
 struct Seeded {
     state: AppState,
+    /// Company A's running instance.
+    instance: String,
     tokens: std::collections::HashMap<&'static str, String>,
     a_ids: Vec<String>,
     _dir: Dir,
@@ -283,7 +290,28 @@ async fn seed(n: usize) -> Seeded {
             .await
             .unwrap();
     }
-    let state = AppState::new(store, key, dir.join("data"));
+    let engine = baton_runtime::engine::Engine::start(
+        store.clone(),
+        std::sync::Arc::new(baton_runtime::engine::SystemClock),
+        std::sync::Arc::new(baton_runtime::handlers::Builtin::default()),
+        baton_runtime::engine::Options {
+            work: false,
+            ..Default::default()
+        },
+    )
+    .await
+    .unwrap();
+    engine.deploy(PROCESS, Some("p")).await.unwrap();
+    engine.deploy(PROCESS, Some("other/pb")).await.unwrap();
+    let instance = engine
+        .start_instance("p", Default::default(), "api")
+        .await
+        .unwrap();
+    engine
+        .start_instance("other/pb", Default::default(), "api")
+        .await
+        .unwrap();
+    let state = AppState::new(store, key, dir.join("data")).with_engine(engine);
     let a_ids = [
         "default",
         "target",
@@ -299,6 +327,7 @@ async fn seed(n: usize) -> Seeded {
     .to_vec();
     Seeded {
         state,
+        instance: instance.clone(),
         tokens,
         a_ids,
         _dir: Dir(dir),
@@ -306,8 +335,13 @@ async fn seed(n: usize) -> Seeded {
 }
 
 /// The path with company A's object for its parameter.
-fn concrete(path: &str) -> String {
-    let id = if path.starts_with("/api/v1/companies/") {
+fn concrete(path: &str, instance: &str) -> String {
+    if path.starts_with("/api/v1/processes/") {
+        return path.replace("{key}", "p").replace("{version}", "1");
+    }
+    let id = if path.starts_with("/api/v1/instances/") {
+        instance
+    } else if path.starts_with("/api/v1/companies/") {
         "default"
     } else if path.starts_with("/api/v1/users/") {
         "target"
@@ -361,6 +395,8 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
             j(json!({"name": "g-new", "permissions": {"editor": "view"}}))
         }
         ("PUT", "/api/v1/globals/{name}") => j(json!({"value": 2})),
+        ("POST", "/api/v1/processes") => j(json!({"xml": PROCESS, "key": "p2"})),
+        ("POST", "/api/v1/instances") => j(json!({"process": "p", "variables": {"n": 1}})),
         ("POST", "/api/v1/schedules/preview") => {
             j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))
         }
@@ -380,7 +416,7 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
 async fn call(s: &Seeded, method: &str, path: &str, token: Option<&str>) -> (StatusCode, String) {
     let mut req = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(concrete(path));
+        .uri(concrete(path, &s.instance));
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }

@@ -1,6 +1,7 @@
 //! Every route, registered with its OpenAPI description, and [`ROUTES`]: the
 //! permission each one needs (the permission-matrix test is generated from it).
 
+pub mod processes;
 pub mod reports;
 pub mod resources;
 pub mod schedules;
@@ -79,6 +80,21 @@ pub const ROUTES: &[Route] = &[
     r("PUT", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
     r("DELETE", "/api/v1/groups/{id}", Needs(F::Users, Manage)),
     r("GET", "/api/v1/audit", Needs(F::Users, View)),
+    r("POST", "/api/v1/processes", Needs(F::Editor, Manage)),
+    r("GET", "/api/v1/processes", Needs(F::Editor, View)),
+    r(
+        "GET",
+        "/api/v1/processes/{key}/versions/{version}",
+        Needs(F::Editor, View),
+    ),
+    r("POST", "/api/v1/instances", Needs(F::Monitor, Manage)),
+    r("GET", "/api/v1/instances", Needs(F::Monitor, View)),
+    r("GET", "/api/v1/instances/{id}", Needs(F::Monitor, View)),
+    r(
+        "POST",
+        "/api/v1/instances/{id}/terminate",
+        Needs(F::Monitor, Manage),
+    ),
     r(
         "POST",
         "/api/v1/schedules/preview",
@@ -187,6 +203,11 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             system::delete_group
         ))
         .routes(routes!(system::list_audit))
+        .routes(routes!(processes::deploy, processes::list_processes))
+        .routes(routes!(processes::get_version))
+        .routes(routes!(processes::start, processes::list_instances))
+        .routes(routes!(processes::get_instance))
+        .routes(routes!(processes::terminate))
         .routes(routes!(schedules::preview))
         .routes(routes!(resources::list_globals))
         .routes(routes!(resources::put_global, resources::delete_global))

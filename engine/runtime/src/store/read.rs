@@ -21,6 +21,8 @@ pub struct InstanceFilter {
     pub from: Option<i64>,
     /// `started_at < to`.
     pub to: Option<i64>,
+    /// Only this company's instances ([`crate::tenancy`]: by the definition's key).
+    pub company: Option<String>,
 }
 
 /// A window of a list.
@@ -337,6 +339,18 @@ fn instance_conditions(sql: &mut Sql, f: &InstanceFilter) {
     }
     if let Some(to) = f.to {
         sql.push(" AND started_at < ").bind(to);
+    }
+    match f.company.as_deref() {
+        None => {}
+        Some(c) if c == crate::tenancy::DEFAULT_COMPANY => {
+            sql.push(" AND definition_id NOT LIKE '%/%'");
+        }
+        Some(c) => {
+            let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            sql.push(" AND definition_id LIKE ")
+                .bind(format!("{escaped}/%"))
+                .push(" ESCAPE '\\'");
+        }
     }
 }
 

@@ -1,0 +1,495 @@
+//! Processes and instances: deploy BPMN (versions per key), list, read a
+//! version; start instances with variables, list and filter them, read one
+//! with its history, jobs, incidents and tasks, terminate. Keys are the
+//! company's own: the engine holds them qualified ([`baton_runtime::tenancy`]).
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use baton_core::Command;
+use baton_runtime::engine::{Engine, Error as EngineError};
+use baton_runtime::store::{InstanceFilter, InstanceSummary, Page as StorePage};
+use baton_runtime::tenancy::{bare, company_of, qualify};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::AppState;
+use crate::auth::Caller;
+use crate::error::{ApiError, ApiResult};
+use crate::extract::{Body, ListParams, Page, Path, Query};
+use crate::perm::{Function, Level};
+
+fn engine(state: &AppState) -> ApiResult<&Engine> {
+    state.engine.as_ref().ok_or_else(|| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "engine_unavailable",
+            "the engine is not running in this server",
+            "此服务器未运行流程引擎",
+        )
+    })
+}
+
+fn engine_error(e: EngineError) -> ApiError {
+    match e {
+        EngineError::Rejected(r) => {
+            let first = r.0.first();
+            let field = first
+                .and_then(|d| d.element.clone())
+                .map_or_else(|| "body.xml".to_owned(), |el| format!("body.xml#{el}"));
+            ApiError::invalid(&field, r.to_string(), format!("流程定义被拒绝：{r}"))
+        }
+        EngineError::UnknownKey(k) => ApiError::invalid(
+            "body.process",
+            format!("no deployed process `{}`", bare(&k)),
+            format!("没有已部署的流程「{}」", bare(&k)),
+        ),
+        EngineError::CannotStart(m) => ApiError::invalid(
+            "body",
+            format!("cannot start: {m}"),
+            format!("无法启动：{m}"),
+        ),
+        EngineError::Store(s) => s.into(),
+        other => ApiError::internal(other),
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Deploy {
+    /// A BPMN 2.0 document.
+    pub xml: String,
+    /// Default: the main process's id.
+    pub key: Option<String>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionView {
+    pub key: String,
+    pub version: i32,
+    pub name: Option<String>,
+    pub deployed_at: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct ProcessView {
+    pub key: String,
+    pub name: Option<String>,
+    pub latest_version: i32,
+    pub versions: usize,
+    pub deployed_at: i64,
+}
+
+fn check_key(k: &str) -> ApiResult<()> {
+    let ok = !k.is_empty()
+        && !k.contains('/')
+        && !k.contains(':')
+        && !k.chars().any(char::is_whitespace);
+    if ok {
+        Ok(())
+    } else {
+        Err(ApiError::invalid(
+            "body.key",
+            "a process key has no spaces, `/` or `:`",
+            "流程键不能包含空格、/ 或 :",
+        ))
+    }
+}
+
+/// Deploy a BPMN document: a new version of its key, unless the same text is already deployed.
+#[utoipa::path(post, path = "/api/v1/processes", tag = "processes", request_body = Deploy,
+    responses((status = 201, body = VersionView)))]
+pub async fn deploy(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(b): Body<Deploy>,
+) -> ApiResult<(StatusCode, Json<VersionView>)> {
+    caller.require(Function::Editor, Level::Manage)?;
+    let e = engine(&state)?;
+    let key = match b.key {
+        Some(k) => k,
+        None => {
+            let model = baton_model::compile(&b.xml).map_err(|r| engine_error(r.into()))?;
+            model
+                .main_process()
+                .map(|p| model.element(p).id.clone())
+                .ok_or_else(|| {
+                    ApiError::invalid("body.xml", "the document has no process", "文档中没有流程")
+                })?
+        }
+    };
+    check_key(&key)?;
+    let row = e
+        .deploy(&b.xml, Some(&qualify(caller.company_id(), &key)))
+        .await
+        .map_err(engine_error)?;
+    state
+        .audit(
+            &caller,
+            "deploy",
+            &format!("process:{key}"),
+            &format!("version {}", row.version),
+        )
+        .await;
+    Ok((
+        StatusCode::CREATED,
+        Json(VersionView {
+            key,
+            version: row.version,
+            name: row.name,
+            deployed_at: row.deployed_at,
+        }),
+    ))
+}
+
+/// The company's processes, each with its latest version.
+#[utoipa::path(get, path = "/api/v1/processes", tag = "processes", params(ListParams),
+    responses((status = 200, body = Page<ProcessView>)))]
+pub async fn list_processes(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(p): Query<ListParams>,
+) -> ApiResult<Json<Page<ProcessView>>> {
+    caller.require(Function::Editor, Level::View)?;
+    let mut by_key: std::collections::BTreeMap<String, ProcessView> = Default::default();
+    for d in state.store.list_definitions().await? {
+        if company_of(&d.key) != caller.company_id() {
+            continue;
+        }
+        let v = by_key
+            .entry(bare(&d.key).to_owned())
+            .or_insert_with(|| ProcessView {
+                key: bare(&d.key).to_owned(),
+                name: None,
+                latest_version: 0,
+                versions: 0,
+                deployed_at: 0,
+            });
+        v.versions += 1;
+        if d.version > v.latest_version {
+            v.latest_version = d.version;
+            v.name = d.name.clone();
+            v.deployed_at = d.deployed_at;
+        }
+    }
+    Ok(Json(p.apply(
+        by_key.into_values().collect(),
+        |v| format!("{} {}", v.key, v.name.clone().unwrap_or_default()),
+        &[
+            ("key", |v| v.key.clone()),
+            ("deployedAt", |v| format!("{:020}", v.deployed_at)),
+        ],
+    )?))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct VersionXml {
+    #[serde(flatten)]
+    pub version: VersionView,
+    pub xml: String,
+}
+
+/// One version's BPMN.
+#[utoipa::path(get, path = "/api/v1/processes/{key}/versions/{version}", tag = "processes",
+    params(("key" = String, Path), ("version" = i32, Path)),
+    responses((status = 200, body = VersionXml), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, version)): Path<(String, i32)>,
+) -> ApiResult<Json<VersionXml>> {
+    caller.require(Function::Editor, Level::View)?;
+    let id = format!("{}:{version}", qualify(caller.company_id(), &key));
+    let d = state
+        .store
+        .definition(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("process version"))?;
+    Ok(Json(VersionXml {
+        version: VersionView {
+            key,
+            version: d.version,
+            name: d.name,
+            deployed_at: d.deployed_at,
+        },
+        xml: d.xml,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartInput {
+    /// The process key (its latest version starts).
+    pub process: String,
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceView {
+    pub id: String,
+    pub process: String,
+    pub version: i32,
+    pub status: String,
+    pub start_way: String,
+    pub business_key: Option<String>,
+    pub parent_instance: Option<String>,
+    pub started_at: i64,
+    pub ended_at: Option<i64>,
+}
+
+fn instance_view(s: &InstanceSummary) -> InstanceView {
+    let (key, version) = s
+        .definition_id
+        .rsplit_once(':')
+        .unwrap_or((&s.definition_id, "0"));
+    InstanceView {
+        id: s.id.clone(),
+        process: bare(key).to_owned(),
+        version: version.parse().unwrap_or(0),
+        status: s.status.clone(),
+        start_way: s.start_way.clone(),
+        business_key: s.business_key.clone(),
+        parent_instance: s.parent_instance.clone(),
+        started_at: s.started_at,
+        ended_at: s.ended_at,
+    }
+}
+
+/// Start an instance of the process's latest version; answers once it is committed.
+#[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = StartInput,
+    responses((status = 201, body = InstanceView)))]
+pub async fn start(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(b): Body<StartInput>,
+) -> ApiResult<(StatusCode, Json<InstanceView>)> {
+    caller.require(Function::Monitor, Level::Manage)?;
+    let e = engine(&state)?;
+    check_key(&b.process).map_err(|e| e.field("body.process"))?;
+    let mut vars = b.variables;
+    vars.insert(
+        "LWAMS_INITIATOR_ID".into(),
+        Value::from(caller.user.id.clone()),
+    );
+    vars.insert(
+        "LWAMS_INITIATOR_NAME".into(),
+        Value::from(caller.user.name.clone()),
+    );
+    vars.insert(
+        "LWAMS_INITIATOR_EMAIL".into(),
+        Value::from(caller.user.email.clone()),
+    );
+    vars.insert(
+        "LWAMS_INITIATOR_PHONE".into(),
+        Value::from(caller.user.phone.clone()),
+    );
+    let key = qualify(caller.company_id(), &b.process);
+    if state.store.latest_definition(&key).await?.is_none() {
+        return Err(ApiError::invalid(
+            "body.process",
+            format!("no deployed process `{}`", b.process),
+            format!("没有已部署的流程「{}」", b.process),
+        ));
+    }
+    let id = e
+        .start_instance(&key, vars, "api")
+        .await
+        .map_err(engine_error)?;
+    state
+        .audit(&caller, "start", &format!("instance:{id}"), &b.process)
+        .await;
+    let row = instance_of(&state, &caller, &id).await?;
+    Ok((StatusCode::CREATED, Json(row)))
+}
+
+/// The caller's company's instance, else 404.
+async fn instance_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceView> {
+    let row = state
+        .store
+        .load_instance(id)
+        .await?
+        .filter(|r| {
+            let key = r.definition_id.rsplit_once(':').map_or("", |x| x.0);
+            company_of(key) == caller.company_id()
+        })
+        .ok_or_else(|| ApiError::not_found("instance"))?;
+    Ok(instance_view(&InstanceSummary {
+        id: row.id,
+        definition_id: row.definition_id,
+        process_id: row.process_id,
+        status: row.status,
+        business_key: row.business_key,
+        start_way: row.start_way,
+        parent_instance: row.parent_instance,
+        parent_exec: row.parent_exec,
+        started_at: row.started_at,
+        ended_at: row.ended_at,
+        version: row.version,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceQuery {
+    /// `running`, `completed`, `terminated`, `failed`.
+    pub status: Option<String>,
+    /// A process key.
+    pub process: Option<String>,
+    /// `manual`, `schedule`, `api`, `call`, `signal`, `message`, `timer`.
+    pub start_way: Option<String>,
+    /// Started at or after (Unix ms).
+    pub from: Option<i64>,
+    /// Started before (Unix ms).
+    pub to: Option<i64>,
+    pub offset: Option<u64>,
+    /// 1–500, default 50.
+    pub limit: Option<u64>,
+}
+
+/// Instances, newest first, filtered by status, process, start way and start time.
+#[utoipa::path(get, path = "/api/v1/instances", tag = "instances", params(InstanceQuery),
+    responses((status = 200, body = Page<InstanceView>)))]
+pub async fn list_instances(
+    State(state): State<AppState>,
+    caller: Caller,
+    Query(q): Query<InstanceQuery>,
+) -> ApiResult<Json<Page<InstanceView>>> {
+    caller.require(Function::Monitor, Level::View)?;
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid(
+            "query.limit",
+            "limit must be between 1 and 500",
+            "limit 须在 1 到 500 之间",
+        ));
+    }
+    let filter = InstanceFilter {
+        status: q.status,
+        definition_key: q.process.map(|p| qualify(caller.company_id(), &p)),
+        start_way: q.start_way,
+        from: q.from,
+        to: q.to,
+        company: Some(caller.company_id().to_owned()),
+    };
+    let offset = q.offset.unwrap_or(0);
+    let total = state.store.count_instances(&filter).await?;
+    let rows = state
+        .store
+        .list_instances(&filter, StorePage { offset, limit })
+        .await?;
+    Ok(Json(Page {
+        items: rows.iter().map(instance_view).collect(),
+        total: usize::try_from(total).unwrap_or(0),
+        offset,
+        limit,
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct HistoryView {
+    pub seq: i64,
+    pub element_id: String,
+    pub event: String,
+    pub at: i64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct InstanceDetail {
+    #[serde(flatten)]
+    pub instance: InstanceView,
+    /// Process variables.
+    #[schema(value_type = Object)]
+    pub variables: Value,
+    /// Each node's outputs, by element id.
+    #[schema(value_type = Object)]
+    pub outputs: Value,
+    pub history: Vec<HistoryView>,
+    /// Incidents: `{elementId, message}`.
+    #[schema(value_type = Vec<Object>)]
+    pub incidents: Vec<Value>,
+}
+
+/// An instance with its variables, node outputs, history and incidents.
+#[utoipa::path(get, path = "/api/v1/instances/{id}", tag = "instances", params(("id" = String, Path)),
+    responses((status = 200, body = InstanceDetail), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn get_instance(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InstanceDetail>> {
+    caller.require(Function::Monitor, Level::View)?;
+    let instance = instance_of(&state, &caller, &id).await?;
+    let row = state
+        .store
+        .load_instance(&id)
+        .await?
+        .ok_or_else(|| ApiError::not_found("instance"))?;
+    let p: baton_runtime::engine::Persisted =
+        serde_json::from_slice(&row.state).map_err(ApiError::internal)?;
+    let history = state
+        .store
+        .history(&id)
+        .await?
+        .into_iter()
+        .map(|h| HistoryView {
+            seq: h.seq,
+            element_id: h.element_id,
+            event: h.kind,
+            at: h.at,
+        })
+        .collect();
+    let incidents = state
+        .store
+        .incidents(&id)
+        .await?
+        .into_iter()
+        .map(|i| serde_json::json!({"elementId": i.element_id, "message": i.message}))
+        .collect();
+    Ok(Json(InstanceDetail {
+        instance,
+        variables: serde_json::to_value(&p.state.vars).unwrap_or_default(),
+        outputs: serde_json::to_value(&p.state.outputs).unwrap_or_default(),
+        history,
+        incidents,
+    }))
+}
+
+/// Terminate a running instance (and the children its call activities started).
+#[utoipa::path(post, path = "/api/v1/instances/{id}/terminate", tag = "instances", params(("id" = String, Path)),
+    responses((status = 202), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn terminate(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<StatusCode> {
+    caller.require(Function::Monitor, Level::Manage)?;
+    let e = engine(&state)?;
+    let instance = instance_of(&state, &caller, &id).await?;
+    if instance.status != "running" {
+        return Err(ApiError::conflict(
+            format!("the instance is {}, not running", instance.status),
+            format!("实例状态为 {}，未在运行", instance.status),
+        ));
+    }
+    e.send(
+        &id,
+        Command::Terminate {
+            reason: format!("terminated by {}", caller.user.username),
+        },
+    )
+    .map_err(engine_error)?;
+    state
+        .audit(&caller, "terminate", &format!("instance:{id}"), "")
+        .await;
+    Ok(StatusCode::ACCEPTED)
+}

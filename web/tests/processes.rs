@@ -1,0 +1,302 @@
+//! Processes through the API with a real engine (SQLite): deploy (a version
+//! per key, the same text no new version, a bad document rejected naming the
+//! element), list, read a version, start with variables, list and filter
+//! instances, read one with variables, outputs and history, terminate; a
+//! second company sees none of it and its same key is its own process.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use baton_nodes::MasterKey;
+use baton_runtime::engine::{Engine, Options, SystemClock};
+use baton_runtime::handlers::Builtin;
+use baton_runtime::store::{CompanyRow, Store, TokenRow, UserRow};
+use baton_web::AppState;
+use baton_web::auth::sha256_hex;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const DONE: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="d1" targetNamespace="t">
+  <process id="orders" name="Orders" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="calc"/>
+  <scriptTask id="calc" scriptFormat="rhai"><script>total = n * 2;</script></scriptTask>
+  <sequenceFlow id="f2" sourceRef="calc" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
+
+const WAITS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="d2" targetNamespace="t">
+  <message id="m" name="never"/>
+  <process id="waits" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="c"/>
+  <intermediateCatchEvent id="c"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
+  <sequenceFlow id="f2" sourceRef="c" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
+
+struct Api(AppState);
+
+impl Api {
+    async fn call(
+        &self,
+        token: &str,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        let req = Request::builder()
+            .method(method)
+            .uri(uri)
+            .header("authorization", format!("Bearer {token}"));
+        let req = match body {
+            Some(b) => req
+                .header("content-type", "application/json")
+                .body(Body::from(b.to_string())),
+            None => req.body(Body::empty()),
+        }
+        .unwrap();
+        let res = baton_web::router(self.0.clone())
+            .oneshot(req)
+            .await
+            .unwrap();
+        let status = res.status();
+        let bytes = res.into_body().collect().await.unwrap().to_bytes();
+        (
+            status,
+            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        )
+    }
+}
+
+async fn user(store: &Store, company: &str, id: &str) {
+    if store.company(company).await.unwrap().is_none() {
+        store
+            .put_company(&CompanyRow {
+                id: company.into(),
+                code: company.into(),
+                name: company.into(),
+                wechat_appid: String::new(),
+                wechat_secret_enc: None,
+                created_at: 0,
+                updated_at: 0,
+            })
+            .await
+            .unwrap();
+    }
+    store
+        .put_user(&UserRow {
+            id: id.into(),
+            company_id: company.into(),
+            username: id.into(),
+            name: id.into(),
+            email: String::new(),
+            phone: String::new(),
+            password_hash: "x".into(),
+            admin: true,
+            submanager_login: false,
+            must_change_password: false,
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_token(&TokenRow {
+            id: id.into(),
+            hash: sha256_hex(id),
+            user_id: id.into(),
+            name: "t".into(),
+            created_at: 0,
+            expires_at: None,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_start_inspect_terminate_per_company() {
+    let dir = std::env::temp_dir().join(format!("baton-web-proc-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+        .await
+        .unwrap();
+    user(&store, "default", "a").await;
+    user(&store, "acme", "b").await;
+    let engine = Engine::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Builtin::default()),
+        Options {
+            poll: Duration::from_millis(10),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+
+    let (s, v) = api
+        .call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
+        .await;
+    assert_eq!(
+        (s, v["key"].as_str(), v["version"].as_i64()),
+        (StatusCode::CREATED, Some("orders"), Some(1)),
+        "{v}"
+    );
+    let (_, v) = api
+        .call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
+        .await;
+    assert_eq!(v["version"], 1, "the same text is no new version");
+    let (_, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/processes",
+            Some(json!({"xml": DONE.replace("n * 2", "n * 3")})),
+        )
+        .await;
+    assert_eq!(v["version"], 2);
+    api.call(
+        "a",
+        "POST",
+        "/api/v1/processes",
+        Some(json!({"xml": WAITS})),
+    )
+    .await;
+    let bad = DONE.replace(r#"targetRef="calc""#, r#"targetRef="nowhere""#);
+    let (s, v) = api
+        .call("a", "POST", "/api/v1/processes", Some(json!({"xml": bad})))
+        .await;
+    assert_eq!(s, StatusCode::BAD_REQUEST, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("nowhere"), "{v}");
+    let (_, v) = api
+        .call("a", "GET", "/api/v1/processes?sort=key", None)
+        .await;
+    assert_eq!(v["total"], 2);
+    assert_eq!(
+        (
+            v["items"][0]["key"].as_str(),
+            v["items"][0]["latestVersion"].as_i64()
+        ),
+        (Some("orders"), Some(2))
+    );
+    let (s, v) = api
+        .call("a", "GET", "/api/v1/processes/orders/versions/1", None)
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert!(v["xml"].as_str().unwrap().contains("n * 2"));
+
+    // Start, let it complete, read it back.
+    let (s, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "orders", "variables": {"n": 21}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let detail = loop {
+        let (_, d) = api
+            .call("a", "GET", &format!("/api/v1/instances/{id}"), None)
+            .await;
+        if d["status"] == "completed" {
+            break d;
+        }
+        assert!(Instant::now() < deadline, "{d}");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    assert_eq!(detail["variables"]["total"], 63, "version 2 ran: {detail}");
+    assert_eq!(detail["variables"]["LWAMS_INITIATOR_ID"], "a");
+    assert_eq!(detail["version"], 2);
+    assert!(
+        detail["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["elementId"] == "calc")
+    );
+
+    // A waiting instance, terminated.
+    let (_, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "waits"})),
+        )
+        .await;
+    let waiting = v["id"].as_str().unwrap().to_owned();
+    let (_, v) = api
+        .call("a", "GET", "/api/v1/instances?status=running", None)
+        .await;
+    assert_eq!(v["total"], 1);
+    let (_, v) = api
+        .call("a", "GET", "/api/v1/instances?process=orders", None)
+        .await;
+    assert_eq!(v["total"], 1);
+    let (s, _) = api
+        .call(
+            "a",
+            "POST",
+            &format!("/api/v1/instances/{waiting}/terminate"),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while api
+        .call("a", "GET", &format!("/api/v1/instances/{waiting}"), None)
+        .await
+        .1["status"]
+        != "cancelled"
+    {
+        assert!(Instant::now() < deadline);
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (s, v) = api
+        .call(
+            "a",
+            "POST",
+            &format!("/api/v1/instances/{waiting}/terminate"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["code"].as_str()),
+        (StatusCode::CONFLICT, Some("conflict"))
+    );
+
+    // Another company: sees nothing, and `orders` is not its process.
+    let (_, v) = api.call("b", "GET", "/api/v1/processes", None).await;
+    assert_eq!(v["total"], 0);
+    let (_, v) = api.call("b", "GET", "/api/v1/instances", None).await;
+    assert_eq!(v["total"], 0);
+    let (s, _) = api
+        .call("b", "GET", &format!("/api/v1/instances/{id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, v) = api
+        .call(
+            "b",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "orders"})),
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::BAD_REQUEST, Some("body.process"))
+    );
+    let (s, v) = api
+        .call("b", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
+        .await;
+    assert_eq!(
+        (s, v["version"].as_i64()),
+        (StatusCode::CREATED, Some(1)),
+        "its own version line"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
