@@ -397,6 +397,9 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("PUT", "/api/v1/globals/{name}") => j(json!({"value": 2})),
         ("POST", "/api/v1/processes") => j(json!({"xml": PROCESS, "key": "p2"})),
         ("POST", "/api/v1/instances") => j(json!({"process": "p", "variables": {"n": 1}})),
+        ("POST", "/api/v1/instances/{id}/retry") | ("POST", "/api/v1/instances/{id}/skip") => {
+            j(json!({}))
+        }
         ("POST", "/api/v1/schedules/preview") => {
             j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))
         }

@@ -24,6 +24,11 @@ const DONE: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/
   <scriptTask id="calc" scriptFormat="rhai"><script>total = n * 2;</script></scriptTask>
   <sequenceFlow id="f2" sourceRef="calc" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
 
+const FRAGILE: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="d3" targetNamespace="t">
+  <process id="fragile" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="t"/>
+  <scriptTask id="t" scriptFormat="rhai"><script>if !ready { throw "not ready"; } done = true;</script></scriptTask>
+  <sequenceFlow id="f2" sourceRef="t" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
+
 const WAITS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="d2" targetNamespace="t">
   <message id="m" name="never"/>
   <process id="waits" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="c"/>
@@ -268,6 +273,71 @@ async fn deploy_start_inspect_terminate_per_company() {
         (s, v["code"].as_str()),
         (StatusCode::CONFLICT, Some("conflict"))
     );
+
+    // Incidents: retried with a fix, or skipped with the node's result.
+    api.call(
+        "a",
+        "POST",
+        "/api/v1/processes",
+        Some(json!({"xml": FRAGILE})),
+    )
+    .await;
+    for (action, body) in [
+        ("retry", json!({"variables": {"ready": true}})),
+        (
+            "skip",
+            json!({"elementId": "t", "variables": {"done": "by hand"}}),
+        ),
+    ] {
+        let start = json!({"process": "fragile", "variables": {"ready": false}});
+        let (_, v) = api
+            .call("a", "POST", "/api/v1/instances", Some(start))
+            .await;
+        let id = v["id"].as_str().unwrap().to_owned();
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (_, d) = api
+                .call("a", "GET", &format!("/api/v1/instances/{id}"), None)
+                .await;
+            if !d["incidents"].as_array().unwrap().is_empty() {
+                assert!(
+                    d["incidents"][0]["message"]
+                        .as_str()
+                        .unwrap()
+                        .contains("not ready")
+                );
+                break;
+            }
+            assert!(Instant::now() < deadline, "no incident: {d}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let uri = format!("/api/v1/instances/{id}/{action}");
+        let (s, v) = api.call("a", "POST", &uri, Some(body)).await;
+        assert_eq!(
+            (s, v["elements"].clone()),
+            (StatusCode::ACCEPTED, json!(["t"])),
+            "{action}: {v}"
+        );
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let d = loop {
+            let (_, d) = api
+                .call("a", "GET", &format!("/api/v1/instances/{id}"), None)
+                .await;
+            if d["status"] == "completed" {
+                break d;
+            }
+            assert!(Instant::now() < deadline, "{action}: {d}");
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
+        let expected = if action == "retry" {
+            json!(true)
+        } else {
+            json!("by hand")
+        };
+        assert_eq!(d["variables"]["done"], expected, "{action}");
+        let (s, _) = api.call("a", "POST", &uri, Some(json!({}))).await;
+        assert_eq!(s, StatusCode::CONFLICT, "nothing left to {action}");
+    }
 
     // Another company: sees nothing, and `orders` is not its process.
     let (_, v) = api.call("b", "GET", "/api/v1/processes", None).await;

@@ -440,4 +440,9 @@ async fn incident_then_retry(db: TestDb) {
         h.contains(&("t".into(), "failed".into())) && h.contains(&("t".into(), "retried".into())),
         "{h:?}"
     );
+    let incidents = e.store().incidents(&id).await.unwrap();
+    assert!(
+        incidents.iter().all(|i| i.resolved_at.is_some()),
+        "the retried node's incident is resolved: {incidents:?}"
+    );
 }

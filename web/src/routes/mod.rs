@@ -97,6 +97,16 @@ pub const ROUTES: &[Route] = &[
     ),
     r(
         "POST",
+        "/api/v1/instances/{id}/retry",
+        Needs(F::Monitor, Manage),
+    ),
+    r(
+        "POST",
+        "/api/v1/instances/{id}/skip",
+        Needs(F::Monitor, Manage),
+    ),
+    r(
+        "POST",
         "/api/v1/schedules/preview",
         Needs(F::Schedules, View),
     ),
@@ -208,6 +218,8 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::terminate))
+        .routes(routes!(processes::retry))
+        .routes(routes!(processes::skip))
         .routes(routes!(schedules::preview))
         .routes(routes!(resources::list_globals))
         .routes(routes!(resources::put_global, resources::delete_global))

@@ -493,3 +493,118 @@ pub async fn terminate(
         .await;
     Ok(StatusCode::ACCEPTED)
 }
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct NodeAction {
+    /// The element whose incident to act on (default: every open incident).
+    pub element_id: Option<String>,
+    /// Variables set first (retry: a fix; skip: what the node would have produced).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct Acted {
+    /// The elements acted on.
+    pub elements: Vec<String>,
+}
+
+/// Retry or skip the instance's open incidents (the LWAMS monitor's yellow
+/// nodes); `skip` treats the node as completed.
+async fn on_incidents(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+    b: NodeAction,
+    skip: bool,
+) -> ApiResult<Acted> {
+    caller.require(Function::Monitor, Level::Manage)?;
+    let e = engine(state)?;
+    let instance = instance_of(state, caller, id).await?;
+    if instance.status != "running" {
+        return Err(ApiError::conflict(
+            format!("the instance is {}, not running", instance.status),
+            format!("实例状态为 {}，未在运行", instance.status),
+        ));
+    }
+    let open: Vec<_> = state
+        .store
+        .incidents(id)
+        .await?
+        .into_iter()
+        .filter(|i| i.resolved_at.is_none())
+        .filter(|i| b.element_id.as_deref().is_none_or(|el| el == i.element_id))
+        .collect();
+    if open.is_empty() {
+        return Err(ApiError::conflict(
+            "no open incident to act on",
+            "没有可处理的故障节点",
+        ));
+    }
+    if !skip && !b.variables.is_empty() {
+        e.send(
+            id,
+            Command::SetVars {
+                vars: b.variables.clone(),
+            },
+        )
+        .map_err(engine_error)?;
+    }
+    let mut elements = Vec::new();
+    for i in open {
+        let exec = u32::try_from(i.exec).map_err(ApiError::internal)?;
+        let cmd = if skip {
+            Command::Skip {
+                exec,
+                vars: b.variables.clone(),
+            }
+        } else {
+            Command::Retry { exec }
+        };
+        e.send(id, cmd).map_err(engine_error)?;
+        elements.push(i.element_id);
+    }
+    let action = if skip { "skip" } else { "retry" };
+    state
+        .audit(
+            caller,
+            action,
+            &format!("instance:{id}"),
+            &elements.join(","),
+        )
+        .await;
+    Ok(Acted { elements })
+}
+
+/// Run the failed node(s) again, after setting `variables`.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/retry", tag = "instances", params(("id" = String, Path)),
+    request_body = NodeAction, responses((status = 202, body = Acted), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn retry(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<NodeAction>,
+) -> ApiResult<(StatusCode, Json<Acted>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(on_incidents(&state, &caller, &id, b, false).await?),
+    ))
+}
+
+/// Treat the failed node(s) as completed, with `variables` as their result.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/skip", tag = "instances", params(("id" = String, Path)),
+    request_body = NodeAction, responses((status = 202, body = Acted), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn skip(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    Body(b): Body<NodeAction>,
+) -> ApiResult<(StatusCode, Json<Acted>)> {
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(on_incidents(&state, &caller, &id, b, true).await?),
+    ))
+}

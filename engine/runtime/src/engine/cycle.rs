@@ -461,11 +461,18 @@ impl Cycle<'_> {
         if !self.touched.iter().any(|t| t == id) {
             self.touched.push(id.to_owned());
         }
+        let mut settled = Vec::new();
         for h in &self.out.history {
             live.p.seq += 1;
             self.batch
                 .history
                 .push(history_row(id, live.p.seq, &model, h));
+            if matches!(
+                h.kind,
+                baton_core::HistoryKind::Retried | baton_core::HistoryKind::Skipped
+            ) {
+                settled.push(i64::from(h.exec));
+            }
         }
         let actions = std::mem::take(&mut self.out.actions);
         let parent = live.row.parent_instance.clone().zip(live.row.parent_exec);
@@ -546,6 +553,16 @@ impl Cycle<'_> {
                     }
                 }
                 _ => {}
+            }
+        }
+        // A retried or skipped node's open incidents are resolved.
+        if !settled.is_empty()
+            && let Ok(open) = self.inner.store.incidents(id).await
+        {
+            for i in open {
+                if i.resolved_at.is_none() && settled.contains(&i.exec) {
+                    self.batch.incidents_resolved.push((i.id, now));
+                }
             }
         }
         for a in routed {
