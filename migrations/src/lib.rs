@@ -33,6 +33,18 @@ impl MigratorTrait for Migrator {
     }
 }
 
+/// Run raw portable DDL statements in order.
+pub(crate) async fn exec_all(
+    manager: &SchemaManager<'_>,
+    statements: &[&str],
+) -> Result<(), DbErr> {
+    let db = manager.get_connection();
+    for sql in statements {
+        db.execute_unprepared(sql).await?;
+    }
+    Ok(())
+}
+
 /// Re-exported so callers can run `Migrator::up` without depending on
 /// sea-orm-migration themselves.
 pub use sea_orm_migration::MigratorTrait;

@@ -169,7 +169,8 @@ async fn template(cmd: TemplateCmd, url: String) -> Result<()> {
                 updated_at: 0,
             };
             row.id = store.put_report_template(&row, &bytes).await?;
-            let warnings = check_against_processes(&store, &row).await?;
+            let warnings =
+                report_check::check_against_processes(&store, DEFAULT_COMPANY, &row).await?;
             for w in &warnings {
                 tracing::warn!("{w}");
             }
@@ -197,37 +198,6 @@ async fn template(cmd: TemplateCmd, url: String) -> Result<()> {
         }
     }
     Ok(())
-}
-
-/// The placeholders against the latest version of every deployed process
-/// whose report nodes fill this template.
-async fn check_against_processes(store: &Store, t: &ReportTemplateRow) -> Result<Vec<String>> {
-    let globals = store.globals(DEFAULT_COMPANY).await?;
-    let mut latest = std::collections::BTreeMap::new();
-    for d in store.list_definitions().await? {
-        let v = latest.entry(d.key.clone()).or_insert_with(|| d.clone());
-        if d.version > v.version {
-            *v = d;
-        }
-    }
-    let mut out = Vec::new();
-    for d in latest.into_values() {
-        let Some(def) = store.definition(&d.id).await? else {
-            continue;
-        };
-        let Ok(model) = baton_model::compile(&def.xml) else {
-            continue;
-        };
-        if report_check::fills_template(&model, &t.id, &t.name) {
-            out.extend(report_check::unknown_roots(
-                &d.key,
-                &model,
-                &globals,
-                &t.placeholders,
-            ));
-        }
-    }
-    Ok(out)
 }
 
 async fn data(cmd: DataCmd, url: String, data_dir: PathBuf) -> Result<()> {

@@ -59,6 +59,45 @@ pub fn unknown_roots(
     out
 }
 
+/// The warnings for `template` (a row of `company`) against the latest
+/// version of every deployed process of the company whose report nodes fill it.
+pub async fn check_against_processes(
+    store: &crate::store::Store,
+    company: &str,
+    template: &crate::store::ReportTemplateRow,
+) -> crate::store::Result<Vec<String>> {
+    use crate::tenancy::{bare, company_of};
+    let globals = store.globals(company).await?;
+    let mut latest = std::collections::BTreeMap::new();
+    for d in store.list_definitions().await? {
+        if company_of(&d.key) != company {
+            continue;
+        }
+        let v = latest.entry(d.key.clone()).or_insert_with(|| d.clone());
+        if d.version > v.version {
+            *v = d;
+        }
+    }
+    let mut out = Vec::new();
+    for d in latest.into_values() {
+        let Some(def) = store.definition(&d.id).await? else {
+            continue;
+        };
+        let Ok(model) = baton_model::compile(&def.xml) else {
+            continue;
+        };
+        if fills_template(&model, &template.id, &template.name) {
+            out.extend(unknown_roots(
+                bare(&d.key),
+                &model,
+                &globals,
+                &template.placeholders,
+            ));
+        }
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

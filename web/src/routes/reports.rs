@@ -117,39 +117,6 @@ async fn read_upload(mut form: Multipart) -> ApiResult<Upload> {
     Ok(up)
 }
 
-async fn warnings(
-    state: &AppState,
-    caller: &Caller,
-    t: &ReportTemplateRow,
-) -> ApiResult<Vec<String>> {
-    let globals = state.store.globals(caller.company_id()).await?;
-    let mut latest = std::collections::BTreeMap::new();
-    for d in state.store.list_definitions().await? {
-        let v = latest.entry(d.key.clone()).or_insert_with(|| d.clone());
-        if d.version > v.version {
-            *v = d;
-        }
-    }
-    let mut out = Vec::new();
-    for d in latest.into_values() {
-        let Some(def) = state.store.definition(&d.id).await? else {
-            continue;
-        };
-        let Ok(model) = baton_model::compile(&def.xml) else {
-            continue;
-        };
-        if report_check::fills_template(&model, &t.id, &t.name) {
-            out.extend(report_check::unknown_roots(
-                &d.key,
-                &model,
-                &globals,
-                &t.placeholders,
-            ));
-        }
-    }
-    Ok(out)
-}
-
 async fn save_template(
     state: &AppState,
     caller: &Caller,
@@ -182,7 +149,8 @@ async fn save_template(
         .put_report_template(&row, &up.bytes)
         .await
         .map_err(|e| ApiError::from(e).field("body.name"))?;
-    let warnings = warnings(state, caller, &row).await?;
+    let warnings =
+        report_check::check_against_processes(&state.store, caller.company_id(), &row).await?;
     Ok(Uploaded {
         template: TemplateView::of(row),
         warnings,
