@@ -311,8 +311,28 @@ async fn seed(n: usize) -> Seeded {
         .start_instance("other/pb", Default::default(), "api")
         .await
         .unwrap();
+    for (id, key) in [("sched-a", "p"), ("sched-b", "other/pb")] {
+        engine
+            .save_schedule(ScheduleRow {
+                id: id.into(),
+                name: id.into(),
+                process_key: key.into(),
+                process_version: None,
+                vars: Default::default(),
+                spec: baton_schedule::ScheduleSpec::new("0 0 9 * * ?", "UTC").unwrap(),
+                enabled: true,
+                overlap: Overlap::Allow,
+                next_fire_at: None,
+                last_fired_at: None,
+                last_instance: None,
+                created_at: 0,
+                updated_at: 0,
+            })
+            .await
+            .unwrap();
+    }
     let state = AppState::new(store, key, dir.join("data")).with_engine(engine);
-    let a_ids = [
+    let mut a_ids = [
         "default",
         "target",
         "g-view",
@@ -325,6 +345,7 @@ async fn seed(n: usize) -> Seeded {
     ]
     .map(str::to_owned)
     .to_vec();
+    a_ids.extend([instance.clone(), "sched-a".to_owned()]);
     Seeded {
         state,
         instance: instance.clone(),
@@ -341,6 +362,8 @@ fn concrete(path: &str, instance: &str) -> String {
     }
     let id = if path.starts_with("/api/v1/instances/") {
         instance
+    } else if path.starts_with("/api/v1/schedules/") {
+        "sched-a"
     } else if path.starts_with("/api/v1/companies/") {
         "default"
     } else if path.starts_with("/api/v1/users/") {
@@ -397,6 +420,9 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("PUT", "/api/v1/globals/{name}") => j(json!({"value": 2})),
         ("POST", "/api/v1/processes") => j(json!({"xml": PROCESS, "key": "p2"})),
         ("POST", "/api/v1/instances") => j(json!({"process": "p", "variables": {"n": 1}})),
+        ("POST", "/api/v1/schedules") | ("PUT", "/api/v1/schedules/{id}") => {
+            j(json!({"process": "p", "cron": "0 0/10 * * * ?", "tz": "Asia/Shanghai"}))
+        }
         ("POST", "/api/v1/instances/{id}/retry") | ("POST", "/api/v1/instances/{id}/skip") => {
             j(json!({}))
         }

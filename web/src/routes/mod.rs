@@ -110,6 +110,15 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/schedules/preview",
         Needs(F::Schedules, View),
     ),
+    r("GET", "/api/v1/schedules", Needs(F::Schedules, View)),
+    r("POST", "/api/v1/schedules", Needs(F::Schedules, Manage)),
+    r("GET", "/api/v1/schedules/{id}", Needs(F::Schedules, View)),
+    r("PUT", "/api/v1/schedules/{id}", Needs(F::Schedules, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/schedules/{id}",
+        Needs(F::Schedules, Manage),
+    ),
     r("GET", "/api/v1/globals", Needs(F::Globals, View)),
     r("PUT", "/api/v1/globals/{name}", Needs(F::Globals, Manage)),
     r(
@@ -221,6 +230,12 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::retry))
         .routes(routes!(processes::skip))
         .routes(routes!(schedules::preview))
+        .routes(routes!(schedules::list, schedules::create))
+        .routes(routes!(
+            schedules::get,
+            schedules::update,
+            schedules::delete
+        ))
         .routes(routes!(resources::list_globals))
         .routes(routes!(resources::put_global, resources::delete_global))
         .routes(routes!(resources::list_scripts, resources::create_script))
