@@ -31,9 +31,11 @@ token=$(api -X POST -H "X-CSRF-Token: $csrf" "$base/api/v1/auth/tokens" -d '{"na
   | python3 -c 'import json,sys; print(json.load(sys.stdin)["token"])')
 
 # Logout and token deletion would end the run's own credentials: excluded.
+# One worker: hypothesis is not thread-safe (two workers once died inside it
+# with a KeyError in its own source cache).
 schemathesis run "$base/api/openapi.json" \
   --header "Authorization: Bearer $token" \
   --checks not_a_server_error,status_code_conformance,content_type_conformance,response_schema_conformance \
   --exclude-path /api/v1/auth/logout --exclude-path-regex '/api/v1/auth/tokens/.*' \
   --exclude-path /api/v1/auth/password \
-  --max-examples "$MAX_EXAMPLES" --workers 2 --report-dir "$work/report" 2>&1 | tee "${SCHEMATHESIS_LOG:-/tmp/schemathesis.log}"
+  --max-examples "$MAX_EXAMPLES" --workers 1 --report-dir "$work/report" 2>&1 | tee "${SCHEMATHESIS_LOG:-/tmp/schemathesis.log}"

@@ -22,7 +22,7 @@ use crate::perm::{Function, Level};
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct GlobalView {
     pub name: String,
-    #[schema(value_type = Object)]
+    /// Any JSON value.
     pub value: Value,
 }
 
@@ -30,7 +30,6 @@ pub struct GlobalView {
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct GlobalInput {
     /// Any JSON value; `${name}` in every expression of the company.
-    #[schema(value_type = Object)]
     pub value: Value,
     #[serde(default)]
     pub comments: String,
