@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Every check and test, as CI runs them. Usage: bash scripts/test.sh
+# Every check and test, as CI runs them (installing what they need first).
+# Usage: bash scripts/test.sh
 # Needs PostgreSQL on 127.0.0.1:5432 (trust) for the store tests; under
 # CI=true a missing service fails the run instead of skipping.
 set -euo pipefail
@@ -7,6 +8,9 @@ shopt -s inherit_errexit 2>/dev/null || true
 cd "$(dirname "$0")/.."
 
 step() { printf '\n== %s\n' "$*"; }
+
+step "set-up (Debian and PyPI packages the tests need, when missing)"
+bash scripts/setup.sh
 
 step "format"
 cargo fmt --all -- --check
