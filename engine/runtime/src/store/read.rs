@@ -346,7 +346,10 @@ fn instance_conditions(sql: &mut Sql, f: &InstanceFilter) {
             sql.push(" AND definition_id NOT LIKE '%/%'");
         }
         Some(c) => {
-            let escaped = c.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            let escaped = c
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             sql.push(" AND definition_id LIKE ")
                 .bind(format!("{escaped}/%"))
                 .push(" ESCAPE '\\'");
