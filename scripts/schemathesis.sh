@@ -6,7 +6,7 @@
 #   bash scripts/schemathesis.sh            # env: MAX_EXAMPLES=50 BATON=target/debug/baton
 set -euo pipefail
 cd "$(dirname "$0")/.."
-BATON=${BATON:-target/debug/baton}
+BATON=${BATON:-${CARGO_TARGET_DIR:-target}/debug/baton}
 MAX_EXAMPLES=${MAX_EXAMPLES:-50}
 [ -x "$BATON" ] || cargo build -q --bin baton
 command -v schemathesis >/dev/null || { echo "installing schemathesis (PyPI)"; pip install -q schemathesis; }
@@ -20,6 +20,7 @@ pid=$!
 trap 'kill $pid 2>/dev/null; rm -rf "$work"' EXIT
 base="http://127.0.0.1:$port"
 for _ in $(seq 100); do curl -sf "$base/api/v1/health" >/dev/null && break; sleep 0.1; done
+curl -sf "$base/api/v1/health" >/dev/null || { echo "baton serve did not start:" >&2; cat "$work/serve.log" >&2; exit 1; }
 first=$(grep -A2 'with the password' "$work/serve.log" | tail -1 | tr -d ' ')
 api() { curl -sf -b "$work/jar" -c "$work/jar" -H 'Content-Type: application/json' "$@"; }
 csrf=$(api -X POST "$base/api/v1/auth/login" -d "{\"username\":\"admin\",\"password\":\"$first\"}" \

@@ -30,7 +30,7 @@ pub async fn bootstrap(store: &Store) -> Result<Option<String>, ApiError> {
             .await?;
     }
     let password = random_secret()[..20].to_owned();
-    store
+    let created = store
         .put_user(&UserRow {
             id: uuid::Uuid::now_v7().to_string(),
             company_id: ROOT_COMPANY.into(),
@@ -46,6 +46,13 @@ pub async fn bootstrap(store: &Store) -> Result<Option<String>, ApiError> {
             created_at: now,
             updated_at: now,
         })
-        .await?;
-    Ok(Some(password))
+        .await;
+    match created {
+        Ok(()) => Ok(Some(password)),
+        // Another server sharing the store bootstrapped at the same moment.
+        Err(baton_runtime::store::Error::Invalid { what }) if what.contains("already taken") => {
+            Ok(None)
+        }
+        Err(e) => Err(e.into()),
+    }
 }

@@ -397,3 +397,27 @@ async fn api_tokens_work_until_revoked_and_disabled_users_are_out() {
         assert!(!log.contains(secret));
     }
 }
+
+/// Two servers starting at once on one store: one admin, no error.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_first_starts_make_one_admin() {
+    let dir = std::env::temp_dir().join(format!("baton-web-boot-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let url = format!("sqlite://{}?mode=rwc", dir.join("b.db").display());
+    let (a, b) = (
+        Store::connect(&url).await.unwrap(),
+        Store::connect(&url).await.unwrap(),
+    );
+    let (x, y) = tokio::join!(
+        baton_web::bootstrap::bootstrap(&a),
+        baton_web::bootstrap::bootstrap(&b)
+    );
+    let made = [x.unwrap(), y.unwrap()]
+        .iter()
+        .filter(|p| p.is_some())
+        .count();
+    assert_eq!(made, 1, "exactly one of them made the admin");
+    assert_eq!(a.count_users().await.unwrap(), 1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
