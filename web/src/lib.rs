@@ -34,8 +34,8 @@ pub struct AppState(Arc<Inner>);
 
 pub struct Inner {
     pub store: Store,
-    /// The engine processes run in (`None`: process routes answer 503).
-    pub engine: Option<baton_runtime::engine::Engine>,
+    /// The engine processes run in (unset: process routes answer 503).
+    pub engine: std::sync::OnceLock<baton_runtime::engine::Engine>,
     pub key: MasterKey,
     /// Where report data files live (`serve --data-dir`).
     pub data_dir: PathBuf,
@@ -56,7 +56,7 @@ impl AppState {
     pub fn new(store: Store, key: MasterKey, data_dir: PathBuf) -> AppState {
         AppState(Arc::new(Inner {
             store,
-            engine: None,
+            engine: std::sync::OnceLock::new(),
             key,
             data_dir,
             limiter: auth::LoginLimiter::default(),
@@ -65,21 +65,10 @@ impl AppState {
         }))
     }
 
-    /// The same state with the engine that runs the processes.
+    /// The same state with the engine that runs the processes (set once).
     pub fn with_engine(self, engine: baton_runtime::engine::Engine) -> AppState {
-        let inner = Arc::try_unwrap(self.0).unwrap_or_else(|arc| Inner {
-            store: arc.store.clone(),
-            engine: None,
-            key: arc.key.clone(),
-            data_dir: arc.data_dir.clone(),
-            limiter: auth::LoginLimiter::default(),
-            metrics: metrics::Metrics::default(),
-            secure_cookies: arc.secure_cookies,
-        });
-        AppState(Arc::new(Inner {
-            engine: Some(engine),
-            ..inner
-        }))
+        let _ = self.0.engine.set(engine);
+        self
     }
 
     /// Record who changed what (never a secret in `detail`). A failure to

@@ -8,7 +8,7 @@ use axum::extract::State;
 use axum::http::StatusCode;
 use baton_core::Command;
 use baton_runtime::engine::{Engine, Error as EngineError};
-use baton_runtime::store::{InstanceFilter, InstanceSummary, Page as StorePage};
+use baton_runtime::store::{InstanceFilter, InstanceRow, InstanceSummary, Page as StorePage};
 use baton_runtime::tenancy::{bare, company_of, qualify};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -21,7 +21,7 @@ use crate::extract::{Body, ListParams, Page, Path, Query};
 use crate::perm::{Function, Level};
 
 fn engine(state: &AppState) -> ApiResult<&Engine> {
-    state.engine.as_ref().ok_or_else(|| {
+    state.engine.get().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
             "engine_unavailable",
@@ -310,8 +310,9 @@ pub async fn start(
 }
 
 /// The caller's company's instance, else 404.
-async fn instance_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceView> {
-    let row = state
+/// The caller's company's instance row, else 404.
+async fn own_instance(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceRow> {
+    state
         .store
         .load_instance(id)
         .await?
@@ -319,20 +320,30 @@ async fn instance_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<I
             let key = r.definition_id.rsplit_once(':').map_or("", |x| x.0);
             company_of(key) == caller.company_id()
         })
-        .ok_or_else(|| ApiError::not_found("instance"))?;
-    Ok(instance_view(&InstanceSummary {
-        id: row.id,
-        definition_id: row.definition_id,
-        process_id: row.process_id,
-        status: row.status,
-        business_key: row.business_key,
-        start_way: row.start_way,
-        parent_instance: row.parent_instance,
-        parent_exec: row.parent_exec,
-        started_at: row.started_at,
-        ended_at: row.ended_at,
-        version: row.version,
-    }))
+        .ok_or_else(|| ApiError::not_found("instance"))
+}
+
+fn row_view(r: &InstanceRow) -> InstanceView {
+    let (key, version) = r
+        .definition_id
+        .rsplit_once(':')
+        .unwrap_or((&r.definition_id, "0"));
+    InstanceView {
+        id: r.id.clone(),
+        process: bare(key).to_owned(),
+        version: version.parse().unwrap_or(0),
+        status: r.status.clone(),
+        start_way: r.start_way.clone(),
+        business_key: r.business_key.clone(),
+        parent_instance: r.parent_instance.clone(),
+        started_at: r.started_at,
+        ended_at: r.ended_at,
+    }
+}
+
+/// The caller's company's instance, else 404.
+async fn instance_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceView> {
+    Ok(row_view(&own_instance(state, caller, id).await?))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -428,12 +439,8 @@ pub async fn get_instance(
     Path(id): Path<String>,
 ) -> ApiResult<Json<InstanceDetail>> {
     caller.require(Function::Monitor, Level::View)?;
-    let instance = instance_of(&state, &caller, &id).await?;
-    let row = state
-        .store
-        .load_instance(&id)
-        .await?
-        .ok_or_else(|| ApiError::not_found("instance"))?;
+    let row = own_instance(&state, &caller, &id).await?;
+    let instance = row_view(&row);
     let p: baton_runtime::engine::Persisted =
         serde_json::from_slice(&row.state).map_err(ApiError::internal)?;
     let history = state

@@ -248,7 +248,7 @@ async fn save(
     id: String,
     b: ScheduleInput,
 ) -> ApiResult<ScheduleView> {
-    let engine = state.engine.as_ref().ok_or_else(|| {
+    let engine = state.engine.get().ok_or_else(|| {
         ApiError::new(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             "engine_unavailable",
