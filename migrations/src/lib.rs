@@ -12,6 +12,8 @@ mod m0002_schedules;
 mod m0003_resources;
 mod m0004_reports;
 mod m0005_accounts;
+mod m0006_relays;
+mod m0007_tasks;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -25,6 +27,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0003_resources::Migration),
             Box::new(m0004_reports::Migration),
             Box::new(m0005_accounts::Migration),
+            Box::new(m0006_relays::Migration),
+            Box::new(m0007_tasks::Migration),
         ]
     }
 

@@ -84,6 +84,14 @@ async fn run(ctx: &Ctx) -> Result<Outputs, NodeError> {
         let mut c = Command::new("cmd");
         c.arg("/C").arg(&command);
         c
+    } else if let Some(setpriv) = setpriv() {
+        // The shell dies with the process that runs the node: a killed
+        // server or Sub-Manager leaves no command behind to finish work
+        // that another will be given again.
+        let mut c = Command::new(setpriv);
+        c.args(["--pdeathsig", "KILL", "--", "sh", "-c"])
+            .arg(&command);
+        c
     } else {
         let mut c = Command::new("sh");
         c.arg("-c").arg(&command);
@@ -158,6 +166,23 @@ fn signal_of(status: &std::process::ExitStatus) -> Option<String> {
 }
 
 /// Kills the command's whole process group (the shell and what it started).
+/// util-linux's `setpriv` (Linux), which sets the parent-death signal
+/// without unsafe code in this process.
+fn setpriv() -> Option<&'static std::path::Path> {
+    static SETPRIV: std::sync::OnceLock<Option<std::path::PathBuf>> = std::sync::OnceLock::new();
+    SETPRIV
+        .get_or_init(|| {
+            if !cfg!(target_os = "linux") {
+                return None;
+            }
+            ["/usr/bin/setpriv", "/bin/setpriv"]
+                .into_iter()
+                .map(std::path::PathBuf::from)
+                .find(|p| p.is_file())
+        })
+        .as_deref()
+}
+
 fn kill_group(pid: Option<u32>) {
     #[cfg(unix)]
     if let Some(pid) = pid {

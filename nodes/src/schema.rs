@@ -48,6 +48,15 @@ pub fn common() -> Vec<(&'static str, Value)> {
                 "Run on the server (true) or on the chosen host's Sub-Manager.",
             ),
         ),
+        (
+            "host",
+            prop(
+                "string",
+                "Host",
+                "The Sub-Manager host (id or name) that runs this node; empty: the \
+                 terminal's host, or the server when the terminal has none.",
+            ),
+        ),
     ]
 }
 

@@ -26,7 +26,41 @@ pub struct Args {
     #[arg(long, env = "BATON_REPORT_RETENTION_DAYS", default_value_t = 0)]
     report_retention_days: u32,
     #[command(flatten)]
+    relay: RelayArgs,
+    #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// The listener Sub-Manager relays dial into (off unless `--relay-listen`).
+#[derive(clap::Args, Clone)]
+pub struct RelayArgs {
+    /// Address for relays (TLS WebSocket), e.g. 0.0.0.0:9443.
+    #[arg(long, env = "BATON_RELAY_LISTEN")]
+    relay_listen: Option<String>,
+    /// The relay certificate chain (PEM); without it and `--relay-key`, a
+    /// self-signed one is made once and kept in the data directory.
+    #[arg(long, env = "BATON_RELAY_CERT", requires = "relay_key")]
+    relay_cert: Option<PathBuf>,
+    /// The relay certificate's private key (PEM).
+    #[arg(long, env = "BATON_RELAY_KEY", requires = "relay_cert")]
+    relay_key: Option<PathBuf>,
+    /// HOST:PORT relays are given in their package (default: the listen
+    /// address, with this machine's name for 0.0.0.0).
+    #[arg(long, env = "BATON_RELAY_PUBLIC_ADDR")]
+    relay_public_addr: Option<String>,
+    /// How often relays send heartbeats.
+    #[arg(long, env = "BATON_RELAY_HEARTBEAT_MS", default_value_t = 2_000)]
+    relay_heartbeat_ms: u64,
+    /// A relay unheard of this long is lost: its jobs go to a backup.
+    #[arg(long, env = "BATON_RELAY_LOST_AFTER_MS", default_value_t = 10_000)]
+    relay_lost_after_ms: u64,
+    /// The Linux `sub-manager` binary offered in host packages (default:
+    /// `sub-manager` beside this program).
+    #[arg(long, env = "BATON_SUB_MANAGER_BIN")]
+    sub_manager_bin: Option<PathBuf>,
+    /// The Windows `sub-manager.exe` offered in host packages.
+    #[arg(long, env = "BATON_SUB_MANAGER_BIN_WINDOWS")]
+    sub_manager_bin_windows: Option<PathBuf>,
 }
 
 #[derive(clap::Args, Clone)]
@@ -125,6 +159,9 @@ pub fn main(a: Args) -> Result<ExitCode> {
         }
         let state = baton_web::AppState::new(engine.store().clone(), key, a.engine.data_dir.clone())
             .with_engine(engine.clone());
+        if let Some(addr) = &a.relay.relay_listen {
+            start_relays(&a.relay, addr, &a.engine, &engine, &state).await?;
+        }
         let app = Router::new()
             .route(
                 "/healthz",
@@ -150,6 +187,88 @@ pub fn main(a: Args) -> Result<ExitCode> {
         }
         Ok(ExitCode::SUCCESS)
     })
+}
+
+/// Starts the relay listener and the hub its links share.
+async fn start_relays(
+    r: &RelayArgs,
+    addr: &str,
+    e: &EngineArgs,
+    engine: &Engine,
+    state: &baton_web::AppState,
+) -> Result<()> {
+    use baton_web::relay::{RelayConfig, RelayHub, RelayTls};
+    let tls = RelayTls::load(r.relay_cert.as_deref(), r.relay_key.as_deref(), &e.data_dir)
+        .map_err(|m| anyhow::anyhow!("the relay listener: {m}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("binding the relay listener {addr}"))?;
+    let bound = listener.local_addr()?;
+    let (public_host, public_port) = match &r.relay_public_addr {
+        Some(p) => {
+            let (h, port) = p
+                .rsplit_once(':')
+                .with_context(|| format!("--relay-public-addr `{p}`: expected HOST:PORT"))?;
+            let port: u16 = port
+                .parse()
+                .with_context(|| format!("--relay-public-addr `{p}`: bad port"))?;
+            (h.to_owned(), port)
+        }
+        None if bound.ip().is_unspecified() => (
+            std::fs::read_to_string("/etc/hostname")
+                .map(|h| h.trim().to_owned())
+                .unwrap_or_else(|_| "localhost".into()),
+            bound.port(),
+        ),
+        None => (bound.ip().to_string(), bound.port()),
+    };
+    let mut binaries = std::collections::HashMap::new();
+    let beside = std::env::current_exe()
+        .ok()
+        .and_then(|p| p.parent().map(|d| d.join("sub-manager")))
+        .filter(|p| p.is_file());
+    if let Some(p) = r.sub_manager_bin.clone().or(beside) {
+        binaries.insert("linux".to_owned(), p);
+    }
+    if let Some(p) = r.sub_manager_bin_windows.clone() {
+        binaries.insert("windows".to_owned(), p);
+    }
+    let cfg = RelayConfig {
+        server: format!("baton-{}-{:04x}", std::process::id(), rand_u16()),
+        heartbeat: Duration::from_millis(r.relay_heartbeat_ms.max(100)),
+        lost_after: Duration::from_millis(r.relay_lost_after_ms.max(500)),
+        thresholds: Default::default(),
+        lease: Duration::from_millis(e.lease_ms.max(1_000) as u64),
+        poll: Duration::from_millis(250),
+        window: 10_000,
+        public_host,
+        public_port,
+        binaries,
+    };
+    let key = master_key(e)?;
+    let hub = RelayHub::new(
+        engine.store().clone(),
+        key,
+        engine.clone(),
+        cfg,
+        tls.cert_sha256.clone(),
+    );
+    let _ = state.relay.set(hub.clone());
+    tracing::info!(
+        "relays connect to wss://{bound}{} (certificate SHA-256 {})",
+        baton_relay_protocol::PATH,
+        tls.cert_sha256
+    );
+    tokio::spawn(baton_web::relay::serve(hub, listener, tls.config));
+    Ok(())
+}
+
+fn rand_u16() -> u16 {
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    (t ^ (t >> 16)) as u16
 }
 
 /// Ctrl-C, or SIGTERM (service managers, containers).

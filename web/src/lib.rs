@@ -13,6 +13,7 @@ pub mod error;
 pub mod extract;
 pub mod metrics;
 pub mod perm;
+pub mod relay;
 pub mod routes;
 
 use std::path::PathBuf;
@@ -43,6 +44,8 @@ pub struct Inner {
     pub metrics: metrics::Metrics,
     /// Mark cookies `Secure` (behind TLS).
     pub secure_cookies: bool,
+    /// The Sub-Manager link (unset: this server has no relay listener).
+    pub relay: std::sync::OnceLock<Arc<relay::RelayHub>>,
 }
 
 impl std::ops::Deref for AppState {
@@ -62,6 +65,7 @@ impl AppState {
             limiter: auth::LoginLimiter::default(),
             metrics: metrics::Metrics::default(),
             secure_cookies: false,
+            relay: std::sync::OnceLock::new(),
         }))
     }
 

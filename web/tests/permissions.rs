@@ -26,11 +26,18 @@ use tower::ServiceExt;
 const PASSWORD: &str = "Matrix-pass-123";
 const DS_SECRET: &str = "S3cret-datasource-pw";
 const WECHAT_SECRET: &str = "S3cret-wechat-appsecret";
+const TERMINAL_SECRET: &str = "S3cret-terminal-pw";
 const TEMPLATE: &[u8] = include_bytes!("../../templates/reports/lwams-example.xlsx");
 /// A process whose instances wait (the engine here is a client: it runs no job).
 const PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="pd" targetNamespace="t">
   <process id="p" isExecutable="true"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="w"/>
   <serviceTask id="w" baton:type="noop"/><sequenceFlow id="f2" sourceRef="w" targetRef="e"/><endEvent id="e"/></process>
+</definitions>"#;
+
+/// A process with an approval assigned to the `manager` user.
+const TASK_PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="td" targetNamespace="t">
+  <process id="pt" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
+  <userTask id="u" baton:assignee="manager" baton:candidateGroups="g-manage"/><sequenceFlow id="f2" sourceRef="u" targetRef="e"/><endEvent id="e"/></process>
 </definitions>"#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -104,6 +111,8 @@ struct Seeded {
     state: AppState,
     /// Company A's running instance.
     instance: String,
+    /// Company A's open user task (assigned to `manager`).
+    task: String,
     tokens: std::collections::HashMap<&'static str, String>,
     a_ids: Vec<String>,
     _dir: Dir,
@@ -147,7 +156,8 @@ fn all_at(level: &str) -> serde_json::Map<String, serde_json::Value> {
         .collect()
 }
 
-async fn seed(n: usize) -> Seeded {
+/// `relay`: with a relay hub (the package download needs one).
+async fn seed(n: usize, relay: bool) -> Seeded {
     let dir = std::env::temp_dir().join(format!("baton-web-matrix-{}-{n}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data/reports/default")).unwrap();
@@ -255,6 +265,53 @@ async fn seed(n: usize) -> Seeded {
             .await
             .unwrap();
         store
+            .put_host_group(&HostGroupRow {
+                id: format!("hg-{tag}"),
+                company_id: company.into(),
+                name: format!("hg-{tag}"),
+                comments: String::new(),
+            })
+            .await
+            .unwrap();
+        store
+            .put_host(&HostRow::new(
+                &format!("host-{tag}"),
+                company,
+                &format!("host-{tag}"),
+            ))
+            .await
+            .unwrap();
+        store
+            .put_terminal(
+                company,
+                &baton_nodes::resources::Terminal {
+                    id: format!("term-{tag}"),
+                    name: format!("term-{tag}"),
+                    host_name: String::new(),
+                    host_address: "10.0.0.1".into(),
+                    port: 22,
+                    connection_type: "ssh".into(),
+                    os_name: String::new(),
+                    os_version: String::new(),
+                    comments: String::new(),
+                    host_id: None,
+                },
+            )
+            .await
+            .unwrap();
+        store
+            .put_account(&AccountRow {
+                id: format!("acct-{tag}"),
+                terminal_id: format!("term-{tag}"),
+                username: "ops".into(),
+                auth_kind: "password".into(),
+                secret_enc: key.encrypt(TERMINAL_SECRET),
+                passphrase_enc: None,
+                comments: String::new(),
+            })
+            .await
+            .unwrap();
+        store
             .put_report_template(
                 &ReportTemplateRow {
                     id: format!("rt-{tag}"),
@@ -311,6 +368,20 @@ async fn seed(n: usize) -> Seeded {
         .start_instance("other/pb", Default::default(), "api")
         .await
         .unwrap();
+    engine.deploy(TASK_PROCESS, Some("pt")).await.unwrap();
+    engine
+        .deploy(TASK_PROCESS, Some("other/ptb"))
+        .await
+        .unwrap();
+    let with_task = engine
+        .start_instance("pt", Default::default(), "api")
+        .await
+        .unwrap();
+    engine
+        .start_instance("other/ptb", Default::default(), "api")
+        .await
+        .unwrap();
+    let task = store.tasks_of(&with_task).await.unwrap()[0].id.clone();
     for (id, key) in [("sched-a", "p"), ("sched-b", "other/pb")] {
         engine
             .save_schedule(ScheduleRow {
@@ -331,7 +402,32 @@ async fn seed(n: usize) -> Seeded {
             .await
             .unwrap();
     }
+    let hub = relay.then(|| {
+        let binary = dir.join("sub-manager-bin");
+        std::fs::write(&binary, b"fake binary").unwrap();
+        baton_web::relay::RelayHub::new(
+            store.clone(),
+            key.clone(),
+            engine.clone(),
+            baton_web::relay::RelayConfig {
+                server: "matrix".into(),
+                heartbeat: std::time::Duration::from_secs(10),
+                lost_after: std::time::Duration::from_secs(3600),
+                thresholds: Default::default(),
+                lease: std::time::Duration::from_secs(60),
+                poll: std::time::Duration::from_secs(1),
+                window: 16,
+                public_host: "relay.example.com".into(),
+                public_port: 18443,
+                binaries: [("linux".to_owned(), binary)].into(),
+            },
+            "00".repeat(32),
+        )
+    });
     let state = AppState::new(store, key, dir.join("data")).with_engine(engine);
+    if let Some(hub) = hub {
+        let _ = state.relay.set(hub);
+    }
     let mut a_ids = [
         "default",
         "target",
@@ -342,13 +438,18 @@ async fn seed(n: usize) -> Seeded {
         "rt-a",
         "rd-a",
         "tok-target",
+        "hg-a",
+        "host-a",
+        "term-a",
+        "acct-a",
     ]
     .map(str::to_owned)
     .to_vec();
-    a_ids.extend([instance.clone(), "sched-a".to_owned()]);
+    a_ids.extend([instance.clone(), "sched-a".to_owned(), task.clone()]);
     Seeded {
         state,
         instance: instance.clone(),
+        task,
         tokens,
         a_ids,
         _dir: Dir(dir),
@@ -356,12 +457,14 @@ async fn seed(n: usize) -> Seeded {
 }
 
 /// The path with company A's object for its parameter.
-fn concrete(path: &str, instance: &str) -> String {
+fn concrete(path: &str, instance: &str, task: &str) -> String {
     if path.starts_with("/api/v1/processes/") {
         return path.replace("{key}", "p").replace("{version}", "1");
     }
     let id = if path.starts_with("/api/v1/instances/") {
         instance
+    } else if path.starts_with("/api/v1/tasks/") {
+        task
     } else if path.starts_with("/api/v1/schedules/") {
         "sched-a"
     } else if path.starts_with("/api/v1/companies/") {
@@ -382,10 +485,24 @@ fn concrete(path: &str, instance: &str) -> String {
         "rd-a"
     } else if path.starts_with("/api/v1/auth/tokens/") {
         "tok-target"
+    } else if path.starts_with("/api/v1/host-groups/") {
+        "hg-a"
+    } else if path.starts_with("/api/v1/hosts/") {
+        "host-a"
+    } else if path.starts_with("/api/v1/terminals/") {
+        "term-a"
     } else {
         ""
     };
-    path.replace("{id}", id).replace("{name}", id)
+    let query = if path.ends_with("/package") {
+        "?os=linux"
+    } else {
+        ""
+    };
+    path.replace("{id}", id)
+        .replace("{name}", id)
+        .replace("{accountId}", "acct-a")
+        + query
 }
 
 fn multipart(bytes: &[u8]) -> (String, Vec<u8>) {
@@ -426,6 +543,8 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("POST", "/api/v1/instances/{id}/retry") | ("POST", "/api/v1/instances/{id}/skip") => {
             j(json!({}))
         }
+        ("POST", "/api/v1/tasks/{id}/delegate") => j(json!({"userId": "target"})),
+        ("POST", "/api/v1/tasks/{id}/complete") => j(json!({"values": {"ok": true}})),
         ("POST", "/api/v1/schedules/preview") => {
             j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))
         }
@@ -438,6 +557,18 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("POST", "/api/v1/report-templates") | ("PUT", "/api/v1/report-templates/{id}") => {
             Some(multipart(TEMPLATE))
         }
+        ("POST", "/api/v1/host-groups") | ("PUT", "/api/v1/host-groups/{id}") => {
+            j(json!({"name": "hg-new"}))
+        }
+        ("POST", "/api/v1/hosts") | ("PUT", "/api/v1/hosts/{id}") => j(json!({"name": "host-new"})),
+        ("PUT", "/api/v1/hosts/{id}/backups") => j(json!({"backups": []})),
+        ("POST", "/api/v1/terminals") | ("PUT", "/api/v1/terminals/{id}") => {
+            j(json!({"name": "term-new", "hostAddress": "10.0.0.9"}))
+        }
+        ("POST", "/api/v1/terminals/{id}/accounts")
+        | ("PUT", "/api/v1/terminals/{id}/accounts/{accountId}") => {
+            j(json!({"username": "u-new", "password": "pw-new"}))
+        }
         _ => None,
     }
 }
@@ -445,7 +576,7 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
 async fn call(s: &Seeded, method: &str, path: &str, token: Option<&str>) -> (StatusCode, String) {
     let mut req = Request::builder()
         .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(concrete(path, &s.instance));
+        .uri(concrete(path, &s.instance, &s.task));
     if let Some(t) = token {
         req = req.header("authorization", format!("Bearer {t}"));
     }
@@ -469,7 +600,7 @@ async fn every_route_by_every_role() {
     let mut cells = 0;
     for (i, route) in ROUTES.iter().enumerate() {
         for (j, role) in ROLES.iter().enumerate() {
-            let s = seed(i * 10 + j).await;
+            let s = seed(i * 10 + j, route.path.ends_with("/package")).await;
             let token = match role {
                 Role::Anonymous => None,
                 Role::NoPermission => Some(&s.tokens["nobody"]),
@@ -500,7 +631,13 @@ async fn every_route_by_every_role() {
                     body.chars().take(200).collect::<String>()
                 ));
             }
-            for secret in [DS_SECRET, WECHAT_SECRET, "pw-new", PASSWORD] {
+            for secret in [
+                DS_SECRET,
+                WECHAT_SECRET,
+                TERMINAL_SECRET,
+                "pw-new",
+                PASSWORD,
+            ] {
                 if body.contains(secret) {
                     failures.push(format!(
                         "{} {} as {role:?}: the response holds a secret",

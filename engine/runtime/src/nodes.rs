@@ -317,6 +317,31 @@ pub struct NodeHandler {
     logs: Option<mpsc::UnboundedSender<LogLine>>,
     /// Cancellation of the nodes running here, by job id.
     running: Arc<Mutex<HashMap<String, CancellationToken>>>,
+    /// Where jobs run ([`JobHandler::route`]); `None`: always here.
+    store: Option<Store>,
+    /// Recent route lookups: (company, `host:`/`terminal:` key) → host id.
+    routes: Arc<Mutex<HashMap<(String, String), Route>>>,
+}
+
+/// A route lookup: the host id found (if any), and when.
+type Route = (Option<String>, std::time::Instant);
+
+/// How long a route lookup (a host or terminal name → host id) is reused.
+const ROUTE_TTL: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// A literal (not `${}`), non-blank string property.
+fn literal<'a>(props: &'a Map<String, Value>, name: &str) -> Option<&'a str> {
+    let s = props.get(name)?.as_str()?.trim();
+    (!s.is_empty() && !s.contains("${") && !s.contains("#{")).then_some(s)
+}
+
+/// `inCloud` says the server runs the node.
+fn in_cloud(props: &Map<String, Value>) -> bool {
+    match props.get("inCloud") {
+        Some(Value::Bool(b)) => *b,
+        Some(Value::String(s)) => s.trim().eq_ignore_ascii_case("true"),
+        _ => false,
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -327,7 +352,7 @@ impl NodeHandler {
     /// Nodes over `resources`; with `store`, node logs are written to it
     /// (batched) as they stream.
     pub fn new(registry: Registry, resources: Arc<dyn Resources>, store: Option<Store>) -> Self {
-        let logs = store.map(|s| {
+        let logs = store.clone().map(|s| {
             let (tx, rx) = mpsc::unbounded_channel();
             tokio::spawn(write_logs(s, rx));
             tx
@@ -338,6 +363,8 @@ impl NodeHandler {
             resources,
             logs,
             running: Arc::new(Mutex::new(HashMap::new())),
+            store,
+            routes: Arc::new(Mutex::new(HashMap::new())),
         }
     }
 
@@ -363,9 +390,68 @@ impl JobHandler for NodeHandler {
         Builtin::supports(kind) || self.registry.idempotent(kind)
     }
 
+    fn route(&self, company: &str, job: &JobInput) -> Option<engine::BoxFuture<Option<String>>> {
+        let store = self.store.clone()?;
+        if Builtin::supports(&job.kind) || in_cloud(&job.props) {
+            return None;
+        }
+        let key = match (literal(&job.props, "host"), literal(&job.props, "terminal")) {
+            (Some(h), _) => format!("host:{h}"),
+            (None, Some(t)) => format!("terminal:{t}"),
+            (None, None) => return None,
+        };
+        let cache_key = (company.to_owned(), key);
+        if let Some((host, at)) = lock(&self.routes).get(&cache_key)
+            && at.elapsed() < ROUTE_TTL
+        {
+            let host = host.clone();
+            return Some(Box::pin(std::future::ready(host)));
+        }
+        let routes = self.routes.clone();
+        Some(Box::pin(async move {
+            let (company, key) = &cache_key;
+            let found = match key.split_once(':') {
+                Some(("host", h)) => store.host(company, h).await.map(|h| h.map(|h| h.id)),
+                Some((_, t)) => store
+                    .terminal(company, t)
+                    .await
+                    .map(|t| t.and_then(|t| t.host_id)),
+                None => Ok(None),
+            };
+            match found {
+                Ok(host) => {
+                    lock(&routes)
+                        .insert(cache_key.clone(), (host.clone(), std::time::Instant::now()));
+                    host
+                }
+                Err(e) => {
+                    tracing::warn!("routing a job ({key}): {e}");
+                    None
+                }
+            }
+        }))
+    }
+
     fn run(&self, job: JobInput) -> engine::BoxFuture<JobResult> {
         if Builtin::supports(&job.kind) {
             return JobHandler::run(&self.builtin, job);
+        }
+        // A node naming a host runs here only when no such host exists.
+        let host = job.props.get("host").and_then(Value::as_str).map(str::trim);
+        if self.store.is_some()
+            && !in_cloud(&job.props)
+            && let Some(h) = host.filter(|h| !h.is_empty())
+        {
+            let message = if literal(&job.props, "host").is_some() {
+                format!(
+                    "property `host`: no Sub-Manager host `{h}` in this company (set `inCloud` to run on the server)"
+                )
+            } else {
+                format!(
+                    "property `host` is `{h}`: name the host literally (where a node runs is decided before it runs)"
+                )
+            };
+            return Box::pin(std::future::ready(JobResult::technical(message)));
         }
         let cancel = CancellationToken::new();
         self.running().insert(job.id.clone(), cancel.clone());

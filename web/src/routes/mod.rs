@@ -1,12 +1,16 @@
 //! Every route, registered with its OpenAPI description, and [`ROUTES`]: the
 //! permission each one needs (the permission-matrix test is generated from it).
 
+pub mod hosts;
+pub mod package;
 pub mod processes;
 pub mod reports;
 pub mod resources;
 pub mod schedules;
 pub mod session;
 pub mod system;
+pub mod tasks;
+pub mod terminals;
 pub mod views;
 
 use axum::Json;
@@ -105,6 +109,19 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/instances/{id}/skip",
         Needs(F::Monitor, Manage),
     ),
+    r("GET", "/api/v1/tasks", Needs(F::Tasks, View)),
+    r("GET", "/api/v1/tasks/{id}", Needs(F::Tasks, View)),
+    r("POST", "/api/v1/tasks/{id}/claim", Needs(F::Tasks, Manage)),
+    r(
+        "POST",
+        "/api/v1/tasks/{id}/delegate",
+        Needs(F::Tasks, Manage),
+    ),
+    r(
+        "POST",
+        "/api/v1/tasks/{id}/complete",
+        Needs(F::Tasks, Manage),
+    ),
     r(
         "POST",
         "/api/v1/schedules/preview",
@@ -193,6 +210,48 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/reports/{id}/file",
         Needs(F::ReportData, View),
     ),
+    r("GET", "/api/v1/host-groups", Needs(F::Hosts, View)),
+    r("POST", "/api/v1/host-groups", Needs(F::Hosts, Manage)),
+    r("PUT", "/api/v1/host-groups/{id}", Needs(F::Hosts, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/host-groups/{id}",
+        Needs(F::Hosts, Manage),
+    ),
+    r("GET", "/api/v1/hosts", Needs(F::Hosts, View)),
+    r("POST", "/api/v1/hosts", Needs(F::Hosts, Manage)),
+    r("GET", "/api/v1/hosts/{id}", Needs(F::Hosts, View)),
+    r("PUT", "/api/v1/hosts/{id}", Needs(F::Hosts, Manage)),
+    r("DELETE", "/api/v1/hosts/{id}", Needs(F::Hosts, Manage)),
+    r("PUT", "/api/v1/hosts/{id}/backups", Needs(F::Hosts, Manage)),
+    r("POST", "/api/v1/hosts/{id}/token", Needs(F::Hosts, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/hosts/{id}/token",
+        Needs(F::Hosts, Manage),
+    ),
+    r("GET", "/api/v1/hosts/{id}/package", Needs(F::Hosts, Manage)),
+    r("GET", "/api/v1/failovers", Needs(F::Hosts, View)),
+    r("GET", "/api/v1/terminals", Needs(F::Hosts, View)),
+    r("POST", "/api/v1/terminals", Needs(F::Hosts, Manage)),
+    r("GET", "/api/v1/terminals/{id}", Needs(F::Hosts, View)),
+    r("PUT", "/api/v1/terminals/{id}", Needs(F::Hosts, Manage)),
+    r("DELETE", "/api/v1/terminals/{id}", Needs(F::Hosts, Manage)),
+    r(
+        "POST",
+        "/api/v1/terminals/{id}/accounts",
+        Needs(F::Hosts, Manage),
+    ),
+    r(
+        "PUT",
+        "/api/v1/terminals/{id}/accounts/{accountId}",
+        Needs(F::Hosts, Manage),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/terminals/{id}/accounts/{accountId}",
+        Needs(F::Hosts, Manage),
+    ),
 ];
 
 pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
@@ -229,6 +288,11 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::terminate))
         .routes(routes!(processes::retry))
         .routes(routes!(processes::skip))
+        .routes(routes!(tasks::list_tasks))
+        .routes(routes!(tasks::get_task))
+        .routes(routes!(tasks::claim))
+        .routes(routes!(tasks::delegate))
+        .routes(routes!(tasks::complete))
         .routes(routes!(schedules::preview))
         .routes(routes!(schedules::list, schedules::create))
         .routes(routes!(
@@ -263,6 +327,32 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(reports::download_template))
         .routes(routes!(reports::list_reports))
         .routes(routes!(reports::download_report))
+        .routes(routes!(hosts::list_groups, hosts::create_group))
+        .routes(routes!(hosts::update_group, hosts::delete_group))
+        .routes(routes!(hosts::list_hosts, hosts::create_host))
+        .routes(routes!(
+            hosts::get_host,
+            hosts::update_host,
+            hosts::delete_host
+        ))
+        .routes(routes!(hosts::set_backups))
+        .routes(routes!(hosts::reissue_token, hosts::revoke_token))
+        .routes(routes!(package::download_package))
+        .routes(routes!(hosts::list_failovers))
+        .routes(routes!(
+            terminals::list_terminals,
+            terminals::create_terminal
+        ))
+        .routes(routes!(
+            terminals::get_terminal,
+            terminals::update_terminal,
+            terminals::delete_terminal
+        ))
+        .routes(routes!(terminals::create_account))
+        .routes(routes!(
+            terminals::update_account,
+            terminals::delete_account
+        ))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

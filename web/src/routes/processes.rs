@@ -20,7 +20,7 @@ use crate::error::{ApiError, ApiResult};
 use crate::extract::{Body, ListParams, Page, Path, Query};
 use crate::perm::{Function, Level};
 
-fn engine(state: &AppState) -> ApiResult<&Engine> {
+pub(crate) fn engine(state: &AppState) -> ApiResult<&Engine> {
     state.engine.get().ok_or_else(|| {
         ApiError::new(
             StatusCode::SERVICE_UNAVAILABLE,
@@ -31,7 +31,7 @@ fn engine(state: &AppState) -> ApiResult<&Engine> {
     })
 }
 
-fn engine_error(e: EngineError) -> ApiError {
+pub(crate) fn engine_error(e: EngineError) -> ApiError {
     match e {
         EngineError::Rejected(r) => {
             let first = r.0.first();
@@ -323,7 +323,7 @@ async fn own_instance(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
         .ok_or_else(|| ApiError::not_found("instance"))
 }
 
-fn row_view(r: &InstanceRow) -> InstanceView {
+pub(crate) fn row_view(r: &InstanceRow) -> InstanceView {
     let (key, version) = r
         .definition_id
         .rsplit_once(':')
@@ -428,6 +428,23 @@ pub struct InstanceDetail {
     /// Incidents: `{elementId, message}`.
     #[schema(value_type = Vec<Object>)]
     pub incidents: Vec<Value>,
+    /// What happened to the instance's jobs on Sub-Manager relays, oldest
+    /// first: `sent`, `accepted`, `rejected`, `failover` (a lost host's job
+    /// moved to a backup), `late-result`.
+    pub relay: Vec<RelayEventView>,
+}
+
+/// One event of a job on the relays.
+#[derive(Debug, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct RelayEventView {
+    pub job_id: String,
+    pub attempt: i64,
+    /// Unix ms.
+    pub at: i64,
+    pub host_id: String,
+    pub event: String,
+    pub detail: String,
 }
 
 /// An instance with its variables, node outputs, history and incidents.
@@ -462,12 +479,27 @@ pub async fn get_instance(
         .into_iter()
         .map(|i| serde_json::json!({"elementId": i.element_id, "message": i.message}))
         .collect();
+    let relay = state
+        .store
+        .relay_events(&id)
+        .await?
+        .into_iter()
+        .map(|e| RelayEventView {
+            job_id: e.job_id,
+            attempt: e.attempt,
+            at: e.at,
+            host_id: e.host_id,
+            event: e.event,
+            detail: e.detail,
+        })
+        .collect();
     Ok(Json(InstanceDetail {
         instance,
         variables: serde_json::to_value(&p.state.vars).unwrap_or_default(),
         outputs: serde_json::to_value(&p.state.outputs).unwrap_or_default(),
         history,
         incidents,
+        relay,
     }))
 }
 

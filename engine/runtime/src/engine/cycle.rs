@@ -220,6 +220,21 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
             for j in &batch.jobs_cancelled {
                 inner.handler.cancel(j);
             }
+            if let Some(listener) = inner.listener.get() {
+                let mut hosts: Vec<String> = batch
+                    .jobs_new
+                    .iter()
+                    .filter_map(|j| j.host.clone())
+                    .collect();
+                if !hosts.is_empty() {
+                    hosts.sort_unstable();
+                    hosts.dedup();
+                    listener.routed(&hosts);
+                }
+                if !batch.jobs_cancelled.is_empty() {
+                    listener.cancelled(&batch.jobs_cancelled);
+                }
+            }
             for j in jobs {
                 inner.run_job(j);
             }
@@ -488,9 +503,15 @@ impl Cycle<'_> {
                 } => {
                     let job =
                         JobInput::for_exec(id, &model, &live.p.state, *exec, *element, *attempt);
+                    // A node for a Sub-Manager host waits for that host's link.
+                    let host = match self.inner.handler.route(&company, &job) {
+                        Some(lookup) => lookup.await,
+                        None => None,
+                    };
                     // A client, or a draining server, leaves the job unclaimed
                     // for a server to take.
-                    let here = self.inner.opts.work
+                    let here = host.is_none()
+                        && self.inner.opts.work
                         && !self
                             .inner
                             .stopping
@@ -506,7 +527,7 @@ impl Cycle<'_> {
                         run_at: now,
                         lease_until: here.then_some(now + self.inner.opts.lease_ms),
                         worker: here.then(|| self.inner.opts.worker.clone()),
-                        host: None,
+                        host,
                         claims: i32::from(here),
                     });
                     if here {

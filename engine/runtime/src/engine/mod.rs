@@ -66,6 +66,23 @@ pub trait JobHandler: Send + Sync + 'static {
     /// The engine no longer wants job `job_id` (instance terminated, an
     /// interrupting boundary event): stop it if it runs here.
     fn cancel(&self, _job_id: &str) {}
+
+    /// Where a job runs: `None` here (the server's workers), or a future
+    /// that names the Sub-Manager host it is routed to (`None` again when
+    /// the lookup finds no host: the job then runs here, and its handler
+    /// fails it if it needed one). `company` is the job's company.
+    fn route(&self, _company: &str, _job: &JobInput) -> Option<BoxFuture<Option<String>>> {
+        None
+    }
+}
+
+/// Told after each commit about work that left this process's hands: jobs
+/// routed to Sub-Manager hosts, and jobs the engine no longer wants.
+pub trait WorkListener: Send + Sync + 'static {
+    /// Jobs were routed to these hosts.
+    fn routed(&self, hosts: &[String]);
+    /// These jobs were cancelled (their rows are gone).
+    fn cancelled(&self, job_ids: &[String]);
 }
 
 /// Engine errors.
@@ -166,6 +183,8 @@ pub(crate) struct Inner {
     pub running: Mutex<std::collections::HashSet<String>>,
     /// Draining ([`Engine::drain`]): claim nothing, start no job here.
     pub stopping: std::sync::atomic::AtomicBool,
+    /// Told about routed and cancelled jobs ([`Engine::listen`]).
+    pub listener: std::sync::OnceLock<Arc<dyn WorkListener>>,
 }
 
 #[derive(Default)]
@@ -192,6 +211,7 @@ impl Engine {
             deployments: Mutex::new(Deployments::default()),
             running: Mutex::new(Default::default()),
             stopping: Default::default(),
+            listener: std::sync::OnceLock::new(),
         });
         let engine = Engine { inner };
         engine.load_deployments().await?;
@@ -448,6 +468,48 @@ impl Engine {
             .into_iter()
             .map(|t| t.timestamp_millis())
             .collect())
+    }
+
+    /// Set once: told after each commit which hosts jobs were routed to (a
+    /// relay link on this server claims them at once instead of at its next
+    /// poll) and which jobs were cancelled (a relay stops them).
+    pub fn listen(&self, listener: Arc<dyn WorkListener>) {
+        let _ = self.inner.listener.set(listener);
+    }
+
+    /// The result of job `job_id` (activity instance `exec`) done elsewhere
+    /// (a Sub-Manager). Applied once, and only while the job's row exists.
+    pub fn job_result(
+        &self,
+        instance: &str,
+        job_id: &str,
+        exec: u32,
+        result: JobResult,
+    ) -> Result<(), Error> {
+        self.inner
+            .tx
+            .send(Input::Command {
+                instance: instance.to_owned(),
+                cmd: result.into_command(exec),
+                job: Some(job_id.to_owned()),
+                timer: None,
+            })
+            .map_err(|_| Error::Stopped)
+    }
+
+    /// The engine's clock, Unix ms (jobs' `run_at` and leases are in it).
+    pub fn now_ms(&self) -> i64 {
+        self.inner.clock.now_ms()
+    }
+
+    /// Waits until every input sent before this call is committed.
+    pub async fn flush(&self) -> Result<(), Error> {
+        let (tx, rx) = oneshot::channel();
+        self.inner
+            .tx
+            .send(Input::Flush(tx))
+            .map_err(|_| Error::Stopped)?;
+        rx.await.map_err(|_| Error::Stopped)
     }
 
     /// Deliver a command to an instance (operator actions, messages, tasks).

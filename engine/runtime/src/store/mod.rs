@@ -17,12 +17,14 @@ mod claim;
 mod codec;
 mod commit;
 mod error;
+mod hosts;
 mod read;
 mod reports;
 mod resources;
 pub mod rows;
 mod schedules;
 mod sql;
+mod tasks;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -38,12 +40,17 @@ use sea_orm::{
 pub use accounts::{AuditRow, CompanyRow, GroupRow, SessionRow, TokenRow, UserRow};
 use error::Context;
 pub use error::{Error, Result};
+pub use hosts::{
+    CONNECTED, FailoverRow, HostGroupRow, HostRow, LOST, NOT_INITIALISED, RelayEventRow,
+    RelaySecretRow,
+};
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
 pub use reports::{ReportDataRow, ReportTemplateRow};
-pub use resources::{AccountRow, DataSourceRow, HostGroupRow, HostRow, JobLogRow};
+pub use resources::{AccountRow, DataSourceRow, JobLogRow};
 pub use rows::*;
 pub use schedules::{Overlap, ScheduleRow};
 pub use sql::Dialect;
+pub use tasks::{TaskScope, UserTaskRow};
 
 /// How long a SQLite connection waits for another process's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

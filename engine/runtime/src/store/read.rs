@@ -272,7 +272,7 @@ impl Store {
     }
 
     /// `SELECT <T's columns> FROM table WHERE ` — the caller adds the rest.
-    fn select<T: Decode>(&self, table: &str) -> Sql {
+    pub(super) fn select<T: Decode>(&self, table: &str) -> Sql {
         let mut sql = Sql::new(self.dialect());
         sql.push(&format!(
             "SELECT {} FROM \"{table}\" WHERE ",
@@ -303,12 +303,16 @@ impl Store {
             .during(op)
     }
 
-    async fn fetch<T: Decode>(&self, sql: Sql, op: &'static str) -> Result<Vec<T>> {
+    pub(super) async fn fetch<T: Decode>(&self, sql: Sql, op: &'static str) -> Result<Vec<T>> {
         let rows = self.query(sql, op).await?;
         decode_all(&rows).during(op)
     }
 
-    async fn fetch_one<T: Decode>(&self, sql: Sql, op: &'static str) -> Result<Option<T>> {
+    pub(super) async fn fetch_one<T: Decode>(
+        &self,
+        sql: Sql,
+        op: &'static str,
+    ) -> Result<Option<T>> {
         Ok(self.fetch(sql, op).await?.into_iter().next())
     }
 

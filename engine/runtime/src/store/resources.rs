@@ -41,28 +41,6 @@ pub struct AccountRow {
     pub comments: String,
 }
 
-/// A host group.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostGroupRow {
-    pub id: String,
-    pub company_id: String,
-    pub name: String,
-    pub comments: String,
-}
-
-/// A host (a Sub-Manager): its state and the facts its survey reported.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-pub struct HostRow {
-    pub id: String,
-    pub company_id: String,
-    pub group_id: Option<String>,
-    pub name: String,
-    pub comments: String,
-    /// `not-initialised` | `connected` | `lost`.
-    pub state: String,
-    pub facts: serde_json::Value,
-}
-
 /// One stored line of a node's log.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct JobLogRow {
@@ -338,80 +316,7 @@ impl Store {
         self.delete_where("data_sources", company, id).await
     }
 
-    // ---- host groups, hosts, terminals, accounts ------------------------
-
-    pub async fn put_host_group(&self, g: &HostGroupRow) -> Result<()> {
-        let mut sql = Sql::new(self.dialect());
-        upsert(
-            &mut sql,
-            "host_groups",
-            &["id", "company_id", "name", "comments", "updated_at"],
-            &["id"],
-            vec![
-                g.id.clone().into(),
-                g.company_id.clone().into(),
-                g.name.clone().into(),
-                g.comments.clone().into(),
-                now_ms().into(),
-            ],
-        );
-        self.write(sql, "save host group").await.map(|_| ())
-    }
-
-    pub async fn put_host(&self, h: &HostRow) -> Result<()> {
-        let mut sql = Sql::new(self.dialect());
-        upsert(
-            &mut sql,
-            "hosts",
-            &[
-                "id",
-                "company_id",
-                "group_id",
-                "name",
-                "comments",
-                "state",
-                "facts",
-                "updated_at",
-            ],
-            &["id"],
-            vec![
-                h.id.clone().into(),
-                h.company_id.clone().into(),
-                h.group_id.clone().into(),
-                h.name.clone().into(),
-                h.comments.clone().into(),
-                h.state.clone().into(),
-                h.facts.to_string().into(),
-                now_ms().into(),
-            ],
-        );
-        self.write(sql, "save host").await.map(|_| ())
-    }
-
-    pub async fn host(&self, company: &str, key: &str) -> Result<Option<HostRow>> {
-        let sql = self.by_key(
-            "hosts",
-            "id, company_id, group_id, name, comments, state, facts",
-            company,
-            key,
-        );
-        let rows = self.rows(sql, "read host").await?;
-        rows.first()
-            .map(|r| {
-                let facts: String = r.try_get_by_index(6)?;
-                Ok(HostRow {
-                    id: r.try_get_by_index(0)?,
-                    company_id: r.try_get_by_index(1)?,
-                    group_id: r.try_get_by_index(2)?,
-                    name: r.try_get_by_index(3)?,
-                    comments: r.try_get_by_index(4)?,
-                    state: r.try_get_by_index(5)?,
-                    facts: serde_json::from_str(&facts).unwrap_or_default(),
-                })
-            })
-            .transpose()
-            .during("hosts")
-    }
+    // ---- terminals, accounts (host groups and hosts: hosts.rs) ------
 
     pub async fn put_terminal(&self, company: &str, t: &Terminal) -> Result<()> {
         if t.host_address.trim().is_empty() || t.port == 0 {
@@ -558,6 +463,105 @@ impl Store {
             })
             .transpose()
             .during("terminal_accounts")
+    }
+
+    /// The company's terminals, by name.
+    pub async fn list_terminals(&self, company: &str) -> Result<Vec<Terminal>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT id, host_id, name, host_name, host_address, port, connection_type, os_name, \
+             os_version, comments FROM terminals WHERE company_id = ",
+        )
+        .bind(company.to_owned())
+        .push(" ORDER BY name");
+        let rows = self.rows(sql, "list terminals").await?;
+        rows.iter()
+            .map(|r| {
+                let port: i32 = r.try_get_by_index(5)?;
+                Ok(Terminal {
+                    id: r.try_get_by_index(0)?,
+                    host_id: r.try_get_by_index(1)?,
+                    name: r.try_get_by_index(2)?,
+                    host_name: r.try_get_by_index(3)?,
+                    host_address: r.try_get_by_index(4)?,
+                    port: u16::try_from(port).unwrap_or(0),
+                    connection_type: r.try_get_by_index(6)?,
+                    os_name: r.try_get_by_index(7)?,
+                    os_version: r.try_get_by_index(8)?,
+                    comments: r.try_get_by_index(9)?,
+                })
+            })
+            .collect::<std::result::Result<_, sea_orm::DbErr>>()
+            .during("terminals")
+    }
+
+    /// Deletes the company's terminal, its accounts and their secrets still
+    /// waiting for a relay.
+    pub async fn delete_terminal(&self, company: &str, id: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "DELETE FROM relay_secrets WHERE account_id IN (SELECT a.id FROM terminal_accounts a \
+             JOIN terminals t ON t.id = a.terminal_id WHERE t.company_id = ",
+        )
+        .bind(company.to_owned())
+        .push(" AND t.id = ")
+        .bind(id.to_owned())
+        .push(")");
+        self.write(sql, "forget relay secrets of terminal").await?;
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "DELETE FROM terminal_accounts WHERE terminal_id IN (SELECT id FROM terminals \
+             WHERE company_id = ",
+        )
+        .bind(company.to_owned())
+        .push(" AND id = ")
+        .bind(id.to_owned())
+        .push(")");
+        self.write(sql, "delete terminal accounts").await?;
+        self.delete_where("terminals", company, id).await
+    }
+
+    /// Deletes a terminal's account and its secrets still waiting for a relay.
+    pub async fn delete_account(&self, terminal_id: &str, id: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM relay_secrets WHERE account_id = ")
+            .bind(id.to_owned());
+        self.write(sql, "forget relay secrets of account").await?;
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM terminal_accounts WHERE terminal_id = ")
+            .bind(terminal_id.to_owned())
+            .push(" AND id = ")
+            .bind(id.to_owned());
+        Ok(self.write(sql, "delete terminal account").await? > 0)
+    }
+
+    /// Forgets the secrets still waiting for these accounts on `host`
+    /// (every host: `None`).
+    pub async fn forget_relay_secrets(
+        &self,
+        host: Option<&str>,
+        accounts: &[String],
+    ) -> Result<()> {
+        if accounts.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM relay_secrets WHERE account_id IN ")
+            .bind_list(accounts.iter().cloned());
+        if let Some(h) = host {
+            sql.push(" AND host_id = ").bind(h.to_owned());
+        }
+        self.write(sql, "forget relay secrets").await.map(|_| ())
+    }
+
+    /// Forgets every secret waiting for `host` (the host is deleted).
+    pub async fn forget_relay_secrets_of_host(&self, host: &str) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM relay_secrets WHERE host_id = ")
+            .bind(host.to_owned());
+        self.write(sql, "forget relay secrets of host")
+            .await
+            .map(|_| ())
     }
 
     // ---- SSH host keys ---------------------------------------------------

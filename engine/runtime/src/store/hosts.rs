@@ -1,0 +1,837 @@
+//! Host groups and hosts (Sub-Manager relays): the record, the enrolment
+//! token, the link state relays report (not initialised → connected →
+//! lost), backup priority lists and failovers (seed 001), terminal secrets
+//! waiting to be delivered to a relay, and what happened to each job on the
+//! relays (shown in the instance history).
+//!
+//! Several servers share these rows: every state change that decides
+//! something (a host is lost, a backup is taken) is one conditional UPDATE,
+//! so exactly one server acts on it.
+
+use baton_nodes::resources::Terminal;
+use sea_orm::QueryResult;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use super::Store;
+use super::error::{Context, Error, Result};
+use super::resources::{AccountRow, now_ms, upsert};
+use super::rows::JobRow;
+use super::sql::Sql;
+
+/// A host that never connected.
+pub const NOT_INITIALISED: &str = "not-initialised";
+/// Its relay's link is up and heartbeats arrive.
+pub const CONNECTED: &str = "connected";
+/// Heartbeats stopped: its work went to a backup.
+pub const LOST: &str = "lost";
+
+/// A host group.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostGroupRow {
+    pub id: String,
+    pub company_id: String,
+    pub name: String,
+    pub comments: String,
+}
+
+/// A host (a Sub-Manager): the record, and what its relay reported.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct HostRow {
+    pub id: String,
+    pub company_id: String,
+    pub group_id: Option<String>,
+    pub name: String,
+    pub comments: String,
+    /// [`NOT_INITIALISED`] | [`CONNECTED`] | [`LOST`].
+    pub state: String,
+    /// The relay's machine (`HostFacts`), from its last hello.
+    pub facts: Value,
+    /// The hosts that take this one's work when it is lost, first first.
+    pub backups: Vec<String>,
+    /// The relay's own verdict in its last heartbeat (seed 001).
+    pub available: bool,
+    /// The lost host whose work this one runs (a backup counts as taken).
+    pub covering: Option<String>,
+    /// The last hello or heartbeat, Unix ms.
+    pub last_seen: Option<i64>,
+    /// The last heartbeat as sent.
+    pub heartbeat: Option<Value>,
+    /// The server holding the relay's link now.
+    pub server: Option<String>,
+    /// Whether an enrolment token is issued (not revoked).
+    pub has_token: bool,
+    /// When this host's relay reports itself not available
+    /// (`baton_relay_protocol::Thresholds` as JSON); `None`: the server's.
+    pub thresholds: Option<Value>,
+}
+
+impl HostRow {
+    /// A new host record: never connected, no token yet.
+    pub fn new(id: &str, company: &str, name: &str) -> HostRow {
+        HostRow {
+            id: id.into(),
+            company_id: company.into(),
+            group_id: None,
+            name: name.into(),
+            comments: String::new(),
+            state: NOT_INITIALISED.into(),
+            facts: Value::Object(Default::default()),
+            backups: Vec::new(),
+            available: false,
+            covering: None,
+            last_seen: None,
+            heartbeat: None,
+            server: None,
+            has_token: false,
+            thresholds: None,
+        }
+    }
+}
+
+/// One failover: `host_id` was lost and its jobs went to `backup_id`
+/// (`None`: no backup was available; the jobs wait for the host).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct FailoverRow {
+    pub id: String,
+    pub company_id: String,
+    pub host_id: String,
+    pub backup_id: Option<String>,
+    pub at: i64,
+    pub jobs: i64,
+    pub reason: String,
+}
+
+/// A terminal account's secret on its way to a relay (ciphertext under the
+/// master key); deleted once sent.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelaySecretRow {
+    pub host_id: String,
+    pub account_id: String,
+    pub secret_enc: String,
+    pub passphrase_enc: Option<String>,
+}
+
+/// Something that happened to a job on the relays: `sent`, `accepted`,
+/// `rejected`, `failover`, `late-result` (a result from a relay the job had
+/// moved away from: not applied).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RelayEventRow {
+    pub instance_id: String,
+    pub job_id: String,
+    pub attempt: i64,
+    pub at: i64,
+    pub host_id: String,
+    pub event: String,
+    pub detail: String,
+}
+
+const HOST_COLS: &str = "id, company_id, group_id, name, comments, state, facts, backups, \
+     available, covering, last_seen, heartbeat, server, token_hash, thresholds";
+
+fn host_row(r: &QueryResult) -> std::result::Result<HostRow, sea_orm::DbErr> {
+    let facts: String = r.try_get_by_index(6)?;
+    let backups: String = r.try_get_by_index(7)?;
+    let heartbeat: Option<String> = r.try_get_by_index(11)?;
+    let token: Option<String> = r.try_get_by_index(13)?;
+    let thresholds: Option<String> = r.try_get_by_index(14)?;
+    Ok(HostRow {
+        id: r.try_get_by_index(0)?,
+        company_id: r.try_get_by_index(1)?,
+        group_id: r.try_get_by_index(2)?,
+        name: r.try_get_by_index(3)?,
+        comments: r.try_get_by_index(4)?,
+        state: r.try_get_by_index(5)?,
+        facts: serde_json::from_str(&facts).unwrap_or_default(),
+        backups: serde_json::from_str(&backups).unwrap_or_default(),
+        available: r.try_get_by_index(8)?,
+        covering: r.try_get_by_index(9)?,
+        last_seen: r.try_get_by_index(10)?,
+        heartbeat: heartbeat.and_then(|h| serde_json::from_str(&h).ok()),
+        server: r.try_get_by_index(12)?,
+        has_token: token.is_some(),
+        thresholds: thresholds.and_then(|t| serde_json::from_str(&t).ok()),
+    })
+}
+
+fn terminal_row(r: &QueryResult) -> std::result::Result<Terminal, sea_orm::DbErr> {
+    let port: i32 = r.try_get_by_index(5)?;
+    Ok(Terminal {
+        id: r.try_get_by_index(0)?,
+        host_id: r.try_get_by_index(1)?,
+        name: r.try_get_by_index(2)?,
+        host_name: r.try_get_by_index(3)?,
+        host_address: r.try_get_by_index(4)?,
+        port: u16::try_from(port).unwrap_or(0),
+        connection_type: r.try_get_by_index(6)?,
+        os_name: r.try_get_by_index(7)?,
+        os_version: r.try_get_by_index(8)?,
+        comments: r.try_get_by_index(9)?,
+    })
+}
+
+impl Store {
+    // ---- host groups ---------------------------------------------------
+
+    pub async fn put_host_group(&self, g: &HostGroupRow) -> Result<()> {
+        if g.name.trim().is_empty() {
+            return Err(Error::Invalid {
+                what: "a host group needs a name".into(),
+            });
+        }
+        let mut sql = Sql::new(self.dialect());
+        upsert(
+            &mut sql,
+            "host_groups",
+            &["id", "company_id", "name", "comments", "updated_at"],
+            &["id"],
+            vec![
+                g.id.clone().into(),
+                g.company_id.clone().into(),
+                g.name.clone().into(),
+                g.comments.clone().into(),
+                now_ms().into(),
+            ],
+        );
+        self.write(sql, "save host group").await.map(|_| ())
+    }
+
+    pub async fn host_group(&self, company: &str, key: &str) -> Result<Option<HostGroupRow>> {
+        let sql = self.by_key(
+            "host_groups",
+            "id, company_id, name, comments",
+            company,
+            key,
+        );
+        let rows = self.rows(sql, "read host group").await?;
+        rows.first()
+            .map(group_row)
+            .transpose()
+            .during("host_groups")
+    }
+
+    pub async fn list_host_groups(&self, company: &str) -> Result<Vec<HostGroupRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT id, company_id, name, comments FROM host_groups WHERE company_id = ")
+            .bind(company.to_owned())
+            .push(" ORDER BY name");
+        let rows = self.rows(sql, "list host groups").await?;
+        rows.iter()
+            .map(group_row)
+            .collect::<std::result::Result<_, _>>()
+            .during("host_groups")
+    }
+
+    /// Deletes the group; its hosts stay, in no group.
+    pub async fn delete_host_group(&self, company: &str, id: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET group_id = NULL WHERE company_id = ")
+            .bind(company.to_owned())
+            .push(" AND group_id = ")
+            .bind(id.to_owned());
+        self.write(sql, "ungroup hosts").await?;
+        self.delete_where("host_groups", company, id).await
+    }
+
+    // ---- hosts -----------------------------------------------------------
+
+    /// Saves the record (group, name, comments); a new host starts
+    /// [`NOT_INITIALISED`]. What relays report is not touched.
+    pub async fn put_host(&self, h: &HostRow) -> Result<()> {
+        if h.name.trim().is_empty() {
+            return Err(Error::Invalid {
+                what: "a host needs a name".into(),
+            });
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "INSERT INTO hosts (id, company_id, group_id, name, comments, state, facts, \
+             backups, updated_at) VALUES ",
+        )
+        .bind_list([
+            h.id.clone().into(),
+            h.company_id.clone().into(),
+            h.group_id.clone().into(),
+            h.name.clone().into(),
+            h.comments.clone().into(),
+            NOT_INITIALISED.into(),
+            "{}".into(),
+            "[]".into(),
+            sea_orm::Value::from(now_ms()),
+        ])
+        .push(
+            " ON CONFLICT (id) DO UPDATE SET group_id = excluded.group_id, \
+             name = excluded.name, comments = excluded.comments, updated_at = excluded.updated_at",
+        );
+        self.write(sql, "save host").await.map(|_| ())
+    }
+
+    /// The company's host with this id or name.
+    pub async fn host(&self, company: &str, key: &str) -> Result<Option<HostRow>> {
+        let sql = self.by_key("hosts", HOST_COLS, company, key);
+        let rows = self.rows(sql, "read host").await?;
+        rows.first().map(host_row).transpose().during("hosts")
+    }
+
+    /// Any company's host by id (relays, failover).
+    pub async fn host_by_id(&self, id: &str) -> Result<Option<HostRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!("SELECT {HOST_COLS} FROM hosts WHERE id = "))
+            .bind(id.to_owned());
+        let rows = self.rows(sql, "read host").await?;
+        rows.first().map(host_row).transpose().during("hosts")
+    }
+
+    /// The host whose enrolment token hashes to `hash`.
+    pub async fn host_by_token(&self, hash: &str) -> Result<Option<HostRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!(
+            "SELECT {HOST_COLS} FROM hosts WHERE token_hash = "
+        ))
+        .bind(hash.to_owned());
+        let rows = self.rows(sql, "read host by token").await?;
+        rows.first().map(host_row).transpose().during("hosts")
+    }
+
+    pub async fn list_hosts(&self, company: &str) -> Result<Vec<HostRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!(
+            "SELECT {HOST_COLS} FROM hosts WHERE company_id = "
+        ))
+        .bind(company.to_owned())
+        .push(" ORDER BY name");
+        self.host_rows(sql, "list hosts").await
+    }
+
+    pub async fn delete_host(&self, company: &str, id: &str) -> Result<bool> {
+        self.delete_where("hosts", company, id).await
+    }
+
+    /// Issues (`Some`) or revokes (`None`) the host's enrolment token: its
+    /// SHA-256 (hex) and its ciphertext under the master key.
+    pub async fn set_host_token(&self, id: &str, token: Option<(&str, &str)>) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET token_hash = ")
+            .bind(token.map(|t| t.0.to_owned()))
+            .push(", token_enc = ")
+            .bind(token.map(|t| t.1.to_owned()))
+            .push(" WHERE id = ")
+            .bind(id.to_owned());
+        Ok(self.write(sql, "set host token").await? > 0)
+    }
+
+    /// The ciphertext of the host's enrolment token, if one is issued.
+    pub async fn host_token_enc(&self, id: &str) -> Result<Option<String>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT token_enc FROM hosts WHERE id = ")
+            .bind(id.to_owned());
+        let rows = self.rows(sql, "read host token").await?;
+        match rows.first() {
+            Some(r) => r.try_get_by_index(0).during("hosts.token_enc"),
+            None => Ok(None),
+        }
+    }
+
+    /// Sets the host's backups, first first: hosts of the same company,
+    /// not itself, each once.
+    pub async fn set_host_backups(
+        &self,
+        company: &str,
+        id: &str,
+        backups: &[String],
+    ) -> Result<()> {
+        let mut seen = std::collections::HashSet::new();
+        for b in backups {
+            if b == id {
+                return Err(Error::Invalid {
+                    what: "a host cannot be its own backup".into(),
+                });
+            }
+            if !seen.insert(b) {
+                return Err(Error::Invalid {
+                    what: format!("backup `{b}` is listed twice"),
+                });
+            }
+            match self.host(company, b).await? {
+                Some(h) if h.id == *b => {}
+                _ => {
+                    return Err(Error::Invalid {
+                        what: format!("backup `{b}` is not a host of this company"),
+                    });
+                }
+            }
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET backups = ")
+            .bind(serde_json::to_string(backups).unwrap_or_else(|_| "[]".into()))
+            .push(" WHERE company_id = ")
+            .bind(company.to_owned())
+            .push(" AND id = ")
+            .bind(id.to_owned());
+        if self.write(sql, "set host backups").await? == 0 {
+            return Err(Error::Invalid {
+                what: format!("no host `{id}`"),
+            });
+        }
+        Ok(())
+    }
+
+    /// Sets (or, `None`, clears) the host's availability thresholds.
+    pub async fn set_host_thresholds(
+        &self,
+        company: &str,
+        id: &str,
+        thresholds: Option<&Value>,
+    ) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET thresholds = ")
+            .bind(thresholds.map(Value::to_string))
+            .push(" WHERE company_id = ")
+            .bind(company.to_owned())
+            .push(" AND id = ")
+            .bind(id.to_owned());
+        Ok(self.write(sql, "set host thresholds").await? > 0)
+    }
+
+    // ---- link state ------------------------------------------------------
+
+    /// A relay said hello through `server`: connected, with its facts.
+    pub async fn host_connected(
+        &self,
+        id: &str,
+        server: &str,
+        facts: &Value,
+        now: i64,
+    ) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET state = ")
+            .bind(CONNECTED)
+            .push(", facts = ")
+            .bind(facts.to_string())
+            .push(", server = ")
+            .bind(server.to_owned())
+            .push(", last_seen = ")
+            .bind(now)
+            .push(", available = ")
+            .bind(true)
+            .push(" WHERE id = ")
+            .bind(id.to_owned());
+        self.write(sql, "host connected").await.map(|_| ())
+    }
+
+    /// A heartbeat: last seen, load, and the relay's availability verdict.
+    /// A host marked lost meanwhile is connected again.
+    pub async fn host_heartbeat(
+        &self,
+        id: &str,
+        server: &str,
+        heartbeat: &Value,
+        available: bool,
+        now: i64,
+    ) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET state = ")
+            .bind(CONNECTED)
+            .push(", heartbeat = ")
+            .bind(heartbeat.to_string())
+            .push(", available = ")
+            .bind(available)
+            .push(", last_seen = ")
+            .bind(now)
+            .push(", server = ")
+            .bind(server.to_owned())
+            .push(" WHERE id = ")
+            .bind(id.to_owned());
+        self.write(sql, "host heartbeat").await.map(|_| ())
+    }
+
+    /// The link through `server` closed (heartbeats stop; the sweep decides
+    /// when the host counts as lost).
+    pub async fn host_link_closed(&self, id: &str, server: &str) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET server = NULL WHERE id = ")
+            .bind(id.to_owned())
+            .push(" AND server = ")
+            .bind(server.to_owned());
+        self.write(sql, "host link closed").await.map(|_| ())
+    }
+
+    /// Connected hosts not seen since `before`.
+    pub async fn stale_hosts(&self, before: i64) -> Result<Vec<HostRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!("SELECT {HOST_COLS} FROM hosts WHERE state = "))
+            .bind(CONNECTED)
+            .push(" AND (last_seen IS NULL OR last_seen < ")
+            .bind(before)
+            .push(")");
+        self.host_rows(sql, "stale hosts").await
+    }
+
+    /// Marks the host lost if it is still connected and unseen since
+    /// `before`. `true`: this call did it (and so handles the failover).
+    pub async fn mark_host_lost(&self, id: &str, before: i64) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET state = ")
+            .bind(LOST)
+            .push(", available = ")
+            .bind(false)
+            .push(", server = NULL WHERE id = ")
+            .bind(id.to_owned())
+            .push(" AND state = ")
+            .bind(CONNECTED)
+            .push(" AND (last_seen IS NULL OR last_seen < ")
+            .bind(before)
+            .push(")");
+        Ok(self.write(sql, "mark host lost").await? > 0)
+    }
+
+    /// Takes `backup` for the lost host `lost` if it is connected, available
+    /// and covers no other host. `true`: taken by this call.
+    pub async fn take_backup(&self, backup: &str, lost: &str) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET covering = ")
+            .bind(lost.to_owned())
+            .push(" WHERE id = ")
+            .bind(backup.to_owned())
+            .push(" AND covering IS NULL AND available = ")
+            .bind(true)
+            .push(" AND state = ")
+            .bind(CONNECTED);
+        Ok(self.write(sql, "take backup").await? > 0)
+    }
+
+    /// Lost hosts no backup covers (their jobs wait for one).
+    pub async fn uncovered_lost_hosts(&self) -> Result<Vec<HostRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!("SELECT {HOST_COLS} FROM hosts WHERE state = "))
+            .bind(LOST)
+            .push(
+                " AND id NOT IN (SELECT covering FROM hosts WHERE covering IS NOT NULL) \
+                 AND backups <> '[]'",
+            );
+        self.host_rows(sql, "uncovered lost hosts").await
+    }
+
+    /// The host stops covering another (it was lost itself).
+    pub async fn stop_covering(&self, id: &str) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET covering = NULL WHERE id = ")
+            .bind(id.to_owned());
+        self.write(sql, "stop covering").await.map(|_| ())
+    }
+
+    /// The host `lost` is back: whoever covered it is free again.
+    pub async fn release_cover(&self, lost: &str) -> Result<u64> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE hosts SET covering = NULL WHERE covering = ")
+            .bind(lost.to_owned());
+        self.write(sql, "release backup").await
+    }
+
+    // ---- jobs on relays ----------------------------------------------------
+
+    /// One job row.
+    pub async fn job(&self, id: &str) -> Result<Option<JobRow>> {
+        let mut sql = self.select::<JobRow>("jobs");
+        sql.push("id = ").bind(id.to_owned());
+        self.fetch_one(sql, "read job").await
+    }
+
+    /// These job rows (those that exist).
+    pub async fn jobs_by_ids(&self, ids: &[String]) -> Result<Vec<JobRow>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = self.select::<JobRow>("jobs");
+        sql.push("id IN ").bind_list(ids.iter().cloned());
+        self.fetch(sql, "read jobs").await
+    }
+
+    /// A relay that reconnected still holds these jobs: `worker` (its new
+    /// link) leases them until `until`.
+    pub async fn adopt_jobs(&self, worker: &str, ids: &[String], until: i64) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE jobs SET worker = ")
+            .bind(worker.to_owned())
+            .push(", lease_until = ")
+            .bind(until)
+            .push(" WHERE id IN ")
+            .bind_list(ids.iter().cloned());
+        self.write(sql, "adopt relay jobs").await
+    }
+
+    /// Every job routed to `host`, held or not.
+    pub async fn jobs_of_host(&self, host: &str) -> Result<Vec<JobRow>> {
+        let mut sql = self.select::<JobRow>("jobs");
+        sql.push("host = ")
+            .bind(host.to_owned())
+            .push(" ORDER BY run_at, id");
+        self.fetch(sql, "jobs of host").await
+    }
+
+    /// Re-routes these jobs of `from` to `to`, unleased (the link of `to`
+    /// claims them next). Returns how many moved.
+    pub async fn move_jobs(&self, from: &str, to: &str, ids: &[String]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE jobs SET host = ")
+            .bind(to.to_owned())
+            .push(", lease_until = NULL, worker = NULL WHERE host = ")
+            .bind(from.to_owned())
+            .push(" AND id IN ")
+            .bind_list(ids.iter().cloned());
+        self.write(sql, "move jobs").await
+    }
+
+    /// Gives up the lease of jobs `worker` holds (sent to a relay that did
+    /// not take them): they can be claimed again at once.
+    pub async fn release_jobs(&self, worker: &str, ids: &[String]) -> Result<u64> {
+        if ids.is_empty() {
+            return Ok(0);
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE jobs SET lease_until = NULL, worker = NULL WHERE worker = ")
+            .bind(worker.to_owned())
+            .push(" AND id IN ")
+            .bind_list(ids.iter().cloned());
+        self.write(sql, "release jobs").await
+    }
+
+    // ---- failovers ---------------------------------------------------------
+
+    pub async fn add_failover(&self, f: &FailoverRow) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "INSERT INTO failovers (id, company_id, host_id, backup_id, at, jobs, reason) VALUES ",
+        )
+        .bind_list([
+            f.id.clone().into(),
+            f.company_id.clone().into(),
+            f.host_id.clone().into(),
+            f.backup_id.clone().into(),
+            sea_orm::Value::from(f.at),
+            sea_orm::Value::from(f.jobs),
+            f.reason.clone().into(),
+        ]);
+        self.write(sql, "save failover").await.map(|_| ())
+    }
+
+    /// The company's failovers, newest first.
+    pub async fn list_failovers(&self, company: &str, limit: u32) -> Result<Vec<FailoverRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT id, company_id, host_id, backup_id, at, jobs, reason FROM failovers \
+             WHERE company_id = ",
+        )
+        .bind(company.to_owned())
+        .push(" ORDER BY at DESC, id DESC LIMIT ")
+        .bind(i64::from(limit));
+        let rows = self.rows(sql, "list failovers").await?;
+        rows.iter()
+            .map(|r| {
+                Ok(FailoverRow {
+                    id: r.try_get_by_index(0)?,
+                    company_id: r.try_get_by_index(1)?,
+                    host_id: r.try_get_by_index(2)?,
+                    backup_id: r.try_get_by_index(3)?,
+                    at: r.try_get_by_index(4)?,
+                    jobs: r
+                        .try_get_by_index::<i64>(5)
+                        .or_else(|_| r.try_get_by_index::<i32>(5).map(i64::from))?,
+                    reason: r.try_get_by_index(6)?,
+                })
+            })
+            .collect::<std::result::Result<_, sea_orm::DbErr>>()
+            .during("failovers")
+    }
+
+    // ---- secrets on their way to relays -------------------------------------
+
+    pub async fn queue_relay_secret(&self, s: &RelaySecretRow) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        upsert(
+            &mut sql,
+            "relay_secrets",
+            &[
+                "host_id",
+                "account_id",
+                "secret_enc",
+                "passphrase_enc",
+                "at",
+            ],
+            &["host_id", "account_id"],
+            vec![
+                s.host_id.clone().into(),
+                s.account_id.clone().into(),
+                s.secret_enc.clone().into(),
+                s.passphrase_enc.clone().into(),
+                now_ms().into(),
+            ],
+        );
+        self.write(sql, "queue relay secret").await.map(|_| ())
+    }
+
+    pub async fn relay_secrets(&self, host: &str) -> Result<Vec<RelaySecretRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT host_id, account_id, secret_enc, passphrase_enc FROM relay_secrets \
+             WHERE host_id = ",
+        )
+        .bind(host.to_owned())
+        .push(" ORDER BY at, account_id");
+        let rows = self.rows(sql, "relay secrets").await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RelaySecretRow {
+                    host_id: r.try_get_by_index(0)?,
+                    account_id: r.try_get_by_index(1)?,
+                    secret_enc: r.try_get_by_index(2)?,
+                    passphrase_enc: r.try_get_by_index(3)?,
+                })
+            })
+            .collect::<std::result::Result<_, sea_orm::DbErr>>()
+            .during("relay_secrets")
+    }
+
+    /// Forgets a delivered secret (`secret_enc` must match: a newer one
+    /// queued meanwhile stays).
+    pub async fn delete_relay_secret(&self, s: &RelaySecretRow) -> Result<()> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM relay_secrets WHERE host_id = ")
+            .bind(s.host_id.clone())
+            .push(" AND account_id = ")
+            .bind(s.account_id.clone())
+            .push(" AND secret_enc = ")
+            .bind(s.secret_enc.clone());
+        self.write(sql, "delete relay secret").await.map(|_| ())
+    }
+
+    // ---- terminals a relay reaches --------------------------------------------
+
+    /// The terminals behind these hosts, by name.
+    pub async fn terminals_of_hosts(&self, hosts: &[String]) -> Result<Vec<Terminal>> {
+        if hosts.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT id, host_id, name, host_name, host_address, port, connection_type, os_name, \
+             os_version, comments FROM terminals WHERE host_id IN ",
+        )
+        .bind_list(hosts.iter().cloned())
+        .push(" ORDER BY name");
+        let rows = self.rows(sql, "terminals of hosts").await?;
+        rows.iter()
+            .map(terminal_row)
+            .collect::<std::result::Result<_, _>>()
+            .during("terminals")
+    }
+
+    /// Every account of these terminals (secrets as stored: ciphertext, or
+    /// empty for accounts whose secret lives on the relays).
+    pub async fn accounts_of(&self, terminals: &[String]) -> Result<Vec<AccountRow>> {
+        if terminals.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT id, terminal_id, username, auth_kind, secret_enc, passphrase_enc, comments \
+             FROM terminal_accounts WHERE terminal_id IN ",
+        )
+        .bind_list(terminals.iter().cloned())
+        .push(" ORDER BY username");
+        let rows = self.rows(sql, "accounts of terminals").await?;
+        rows.iter()
+            .map(|r| {
+                Ok(AccountRow {
+                    id: r.try_get_by_index(0)?,
+                    terminal_id: r.try_get_by_index(1)?,
+                    username: r.try_get_by_index(2)?,
+                    auth_kind: r.try_get_by_index(3)?,
+                    secret_enc: r.try_get_by_index(4)?,
+                    passphrase_enc: r.try_get_by_index(5)?,
+                    comments: r.try_get_by_index(6)?,
+                })
+            })
+            .collect::<std::result::Result<_, sea_orm::DbErr>>()
+            .during("terminal_accounts")
+    }
+
+    // ---- relay job events ------------------------------------------------------
+
+    pub async fn add_relay_events(&self, events: &[RelayEventRow]) -> Result<()> {
+        if events.is_empty() {
+            return Ok(());
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "INSERT INTO relay_events (instance_id, job_id, attempt, at, host_id, event, detail) \
+             VALUES ",
+        );
+        for (i, e) in events.iter().enumerate() {
+            if i > 0 {
+                sql.push(", ");
+            }
+            sql.bind_list([
+                e.instance_id.clone().into(),
+                e.job_id.clone().into(),
+                sea_orm::Value::from(e.attempt),
+                sea_orm::Value::from(e.at),
+                e.host_id.clone().into(),
+                e.event.clone().into(),
+                e.detail.clone().into(),
+            ]);
+        }
+        self.write(sql, "save relay events").await.map(|_| ())
+    }
+
+    /// What happened on the relays to an instance's jobs, oldest first.
+    pub async fn relay_events(&self, instance: &str) -> Result<Vec<RelayEventRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(
+            "SELECT instance_id, job_id, attempt, at, host_id, event, detail FROM relay_events \
+             WHERE instance_id = ",
+        )
+        .bind(instance.to_owned())
+        .push(" ORDER BY at");
+        let rows = self.rows(sql, "relay events").await?;
+        rows.iter()
+            .map(|r| {
+                Ok(RelayEventRow {
+                    instance_id: r.try_get_by_index(0)?,
+                    job_id: r.try_get_by_index(1)?,
+                    attempt: r
+                        .try_get_by_index::<i64>(2)
+                        .or_else(|_| r.try_get_by_index::<i32>(2).map(i64::from))?,
+                    at: r.try_get_by_index(3)?,
+                    host_id: r.try_get_by_index(4)?,
+                    event: r.try_get_by_index(5)?,
+                    detail: r.try_get_by_index(6)?,
+                })
+            })
+            .collect::<std::result::Result<_, sea_orm::DbErr>>()
+            .during("relay_events")
+    }
+
+    async fn host_rows(&self, sql: Sql, op: &'static str) -> Result<Vec<HostRow>> {
+        let rows = self.rows(sql, op).await?;
+        rows.iter()
+            .map(host_row)
+            .collect::<std::result::Result<_, _>>()
+            .during("hosts")
+    }
+}
+
+fn group_row(r: &QueryResult) -> std::result::Result<HostGroupRow, sea_orm::DbErr> {
+    Ok(HostGroupRow {
+        id: r.try_get_by_index(0)?,
+        company_id: r.try_get_by_index(1)?,
+        name: r.try_get_by_index(2)?,
+        comments: r.try_get_by_index(3)?,
+    })
+}

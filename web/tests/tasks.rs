@@ -1,0 +1,606 @@
+//! User tasks through the API with a real engine (SQLite): a process whose
+//! approval is offered to a candidate group; its members see it in their
+//! to-do list, two claim it at once and exactly one wins, the holder
+//! delegates it, only the delegate may then complete it, the form values
+//! become process variables and the instance moves on before the answer; a
+//! second completion is refused and changes nothing; done lists; another
+//! company and users outside the group see nothing; bad input names its field.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use baton_nodes::MasterKey;
+use baton_runtime::engine::{Engine, Options, SystemClock};
+use baton_runtime::handlers::Builtin;
+use baton_runtime::store::{CompanyRow, GroupRow, Store, TokenRow, UserRow};
+use baton_web::AppState;
+use baton_web::auth::sha256_hex;
+use http_body_util::BodyExt;
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+/// Approve → (decision == 'yes') approved, else rejected: the instance ends
+/// in the same step as the completion.
+const APPROVAL: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:baton="http://baton.dev/schema/bpmn" id="d1" targetNamespace="t">
+  <process id="approval" name="Change approval" isExecutable="true" baton:owner="tests">
+    <startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="approve"/>
+    <userTask id="approve" name="Approve the change" baton:candidateGroups="approvers, cab" baton:formKey="change-approval"/>
+    <sequenceFlow id="f2" sourceRef="approve" targetRef="g"/>
+    <exclusiveGateway id="g" default="no"/>
+    <sequenceFlow id="yes" sourceRef="g" targetRef="approved"><conditionExpression xsi:type="tFormalExpression">${decision == 'yes'}</conditionExpression></sequenceFlow>
+    <sequenceFlow id="no" sourceRef="g" targetRef="rejected"/>
+    <endEvent id="approved"/><endEvent id="rejected"/>
+  </process></definitions>"#;
+
+struct Api(AppState);
+
+impl Api {
+    async fn call(
+        &self,
+        token: &str,
+        method: &str,
+        uri: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
+        call(self.0.clone(), token, method, uri, body).await
+    }
+}
+
+async fn call(
+    state: AppState,
+    token: &str,
+    method: &str,
+    uri: &str,
+    body: Option<Value>,
+) -> (StatusCode, Value) {
+    let req = Request::builder()
+        .method(method)
+        .uri(uri)
+        .header("authorization", format!("Bearer {token}"));
+    let req = match body {
+        Some(b) => req
+            .header("content-type", "application/json")
+            .body(Body::from(b.to_string())),
+        None => req.body(Body::empty()),
+    }
+    .unwrap();
+    let res = baton_web::router(state).oneshot(req).await.unwrap();
+    let status = res.status();
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    (
+        status,
+        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+    )
+}
+
+async fn company(store: &Store, id: &str) {
+    store
+        .put_company(&CompanyRow {
+            id: id.into(),
+            code: id.into(),
+            name: id.into(),
+            wechat_appid: String::new(),
+            wechat_secret_enc: None,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+}
+
+/// A user whose API token is its id.
+async fn user(store: &Store, company: &str, id: &str, admin: bool) {
+    store
+        .put_user(&UserRow {
+            id: id.into(),
+            company_id: company.into(),
+            username: id.into(),
+            name: id.into(),
+            email: String::new(),
+            phone: String::new(),
+            password_hash: "x".into(),
+            admin,
+            submanager_login: false,
+            must_change_password: false,
+            disabled: false,
+            created_at: 0,
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    store
+        .insert_token(&TokenRow {
+            id: id.into(),
+            hash: sha256_hex(id),
+            user_id: id.into(),
+            name: "t".into(),
+            created_at: 0,
+            expires_at: None,
+            last_used_at: None,
+        })
+        .await
+        .unwrap();
+}
+
+async fn group(store: &Store, company: &str, name: &str, perms: Value, members: &[&str]) {
+    store
+        .put_group(&GroupRow {
+            id: format!("g-{name}"),
+            company_id: company.into(),
+            name: name.into(),
+            permissions: perms.as_object().unwrap().clone(),
+            comments: String::new(),
+            updated_at: 0,
+        })
+        .await
+        .unwrap();
+    let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
+    store
+        .set_members(&format!("g-{name}"), &members)
+        .await
+        .unwrap();
+}
+
+async fn setup(dir: &std::path::Path) -> Api {
+    let _ = std::fs::remove_dir_all(dir);
+    std::fs::create_dir_all(dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+        .await
+        .unwrap();
+    company(&store, "default").await;
+    company(&store, "acme").await;
+    user(&store, "default", "admin", true).await;
+    for u in ["alice", "bob", "carol", "dave"] {
+        user(&store, "default", u, false).await;
+    }
+    user(&store, "acme", "zed", true).await;
+    let act = json!({"tasks": "manage", "monitor": "view"});
+    group(
+        &store,
+        "default",
+        "approvers",
+        act.clone(),
+        &["alice", "bob"],
+    )
+    .await;
+    group(&store, "default", "staff", act, &["carol", "dave"]).await;
+    let engine = Engine::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Builtin::default()),
+        Options {
+            poll: Duration::from_millis(10),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    let (s, v) = api
+        .call(
+            "admin",
+            "POST",
+            "/api/v1/processes",
+            Some(json!({"xml": APPROVAL})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    api
+}
+
+/// Start an approval; the instance's id.
+async fn start(api: &Api, amount: i64) -> String {
+    let (s, v) = api
+        .call(
+            "admin",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "approval", "variables": {"amount": amount}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    v["id"].as_str().unwrap().to_owned()
+}
+
+fn ids(page: &Value) -> Vec<String> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|t| t["id"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn err(r: &(StatusCode, Value)) -> (StatusCode, Option<&str>, Option<&str>) {
+    (r.0, r.1["code"].as_str(), r.1["field"].as_str())
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn claim_delegate_complete_through_the_api() {
+    let dir = std::env::temp_dir().join(format!("baton-web-tasks-{}", std::process::id()));
+    let api = setup(&dir).await;
+    let instance = start(&api, 100).await;
+
+    // Offered to the approvers: alice and bob see it, carol (another group) and zed (another company) do not.
+    let (s, page) = api.call("alice", "GET", "/api/v1/tasks", None).await;
+    assert_eq!(
+        (s, page["total"].as_u64()),
+        (StatusCode::OK, Some(1)),
+        "{page}"
+    );
+    let task = page["items"][0].clone();
+    let id = task["id"].as_str().unwrap().to_owned();
+    assert_eq!(task["instanceId"], instance.as_str());
+    assert_eq!(task["name"], "Approve the change");
+    assert_eq!(task["process"], "approval");
+    assert_eq!(task["processName"], "Change approval");
+    assert_eq!(task["candidateGroups"], json!(["approvers", "cab"]));
+    assert_eq!(task["assignee"], Value::Null);
+    assert_eq!(task["state"], "open");
+    let (_, page) = api
+        .call("bob", "GET", "/api/v1/tasks?view=todo", None)
+        .await;
+    assert_eq!(ids(&page), vec![id.clone()]);
+    for outsider in ["carol", "zed"] {
+        for view in ["todo", "done", "all"] {
+            let (s, page) = api
+                .call(outsider, "GET", &format!("/api/v1/tasks?view={view}"), None)
+                .await;
+            assert_eq!(
+                (s, page["total"].as_u64()),
+                (StatusCode::OK, Some(0)),
+                "{outsider} {view}"
+            );
+        }
+        for (method, path) in [("GET", ""), ("POST", "/claim")] {
+            let r = api
+                .call(outsider, method, &format!("/api/v1/tasks/{id}{path}"), None)
+                .await;
+            assert_eq!(
+                err(&r),
+                (StatusCode::NOT_FOUND, Some("not_found"), None),
+                "{outsider} {method} {path}"
+            );
+        }
+    }
+
+    // The detail: instance, process, form key, the variables the form needs.
+    let (s, d) = api
+        .call("alice", "GET", &format!("/api/v1/tasks/{id}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["formKey"], "change-approval");
+    assert_eq!(d["processName"], "Change approval");
+    assert_eq!(d["instance"]["id"], instance.as_str());
+    assert_eq!(d["instance"]["status"], "running");
+    assert_eq!(d["variables"]["amount"], 100);
+    assert_eq!(d["variables"]["LWAMS_INITIATOR_ID"], "admin");
+
+    // Not yet claimed: nobody but an admin may complete it.
+    let r = api
+        .call(
+            "alice",
+            "POST",
+            &format!("/api/v1/tasks/{id}/complete"),
+            Some(json!({"values": {}})),
+        )
+        .await;
+    assert_eq!(
+        err(&r),
+        (StatusCode::CONFLICT, Some("conflict"), None),
+        "{}",
+        r.1
+    );
+    assert!(r.1["message"].as_str().unwrap().contains("claim it first"));
+
+    // Two claims at once: exactly one wins, the other gets a 409.
+    let claim = |who: &'static str| {
+        let state = api.0.clone();
+        let uri = format!("/api/v1/tasks/{id}/claim");
+        tokio::spawn(async move { call(state, who, "POST", &uri, None).await })
+    };
+    let (ra, rb) = (claim("alice"), claim("bob"));
+    let (ra, rb) = (ra.await.unwrap(), rb.await.unwrap());
+    let mut statuses = [ra.0, rb.0];
+    statuses.sort();
+    assert_eq!(
+        statuses,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        ra.1,
+        rb.1
+    );
+    let (a, b) = if ra.0 == StatusCode::OK {
+        ("alice", "bob")
+    } else {
+        ("bob", "alice")
+    };
+    let (s, v) = api
+        .call(b, "POST", &format!("/api/v1/tasks/{id}/claim"), None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(
+        v["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("already claimed by {a}")),
+        "{v}"
+    );
+    let (s, v) = api
+        .call(a, "POST", &format!("/api/v1/tasks/{id}/claim"), None)
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    let (_, v) = api
+        .call(a, "GET", &format!("/api/v1/tasks/{id}"), None)
+        .await;
+    assert_eq!(v["assignee"], a);
+    // Claimed: no longer in the other candidate's to-dos; they still see who holds it.
+    let (_, page) = api.call(b, "GET", "/api/v1/tasks", None).await;
+    assert_eq!(page["total"], 0, "{page}");
+    let (s, v) = api
+        .call(b, "GET", &format!("/api/v1/tasks/{id}"), None)
+        .await;
+    assert_eq!((s, v["assignee"].as_str()), (StatusCode::OK, Some(a)));
+    // Only the assignee completes it.
+    let r = api
+        .call(
+            b,
+            "POST",
+            &format!("/api/v1/tasks/{id}/complete"),
+            Some(json!({"values": {}})),
+        )
+        .await;
+    assert_eq!(err(&r), (StatusCode::FORBIDDEN, Some("forbidden"), None));
+
+    // Delegation: bad input names the field.
+    let delegate = format!("/api/v1/tasks/{id}/delegate");
+    for body in [
+        json!({"userId": "nobody-here"}),
+        json!({"userId": "zed"}),
+        json!({"userId": a}),
+        json!({}),
+    ] {
+        let r = api.call(a, "POST", &delegate, Some(body.clone())).await;
+        assert_eq!(
+            err(&r),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("invalid"),
+                Some("body.userId")
+            ),
+            "{body}: {}",
+            r.1
+        );
+    }
+    let r = api
+        .call("carol", "POST", &delegate, Some(json!({"userId": "dave"})))
+        .await;
+    assert_eq!(
+        r.0,
+        StatusCode::NOT_FOUND,
+        "carol cannot see it, let alone delegate it"
+    );
+    let (s, v) = api
+        .call(a, "POST", &delegate, Some(json!({"userId": b})))
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(
+        (v["assignee"].as_str(), v["delegatedBy"].as_str()),
+        (Some(b), Some(a))
+    );
+    let (_, page) = api.call(b, "GET", "/api/v1/tasks", None).await;
+    assert_eq!(ids(&page), vec![id.clone()], "the delegate has it to do");
+    let (_, page) = api.call(a, "GET", "/api/v1/tasks", None).await;
+    assert_eq!(page["total"], 0);
+    let (_, page) = api.call(a, "GET", "/api/v1/tasks?view=all", None).await;
+    assert_eq!(
+        ids(&page),
+        vec![id.clone()],
+        "the delegator still sees it among all"
+    );
+
+    // The delegator may no longer act; the delegate completes it.
+    let complete = format!("/api/v1/tasks/{id}/complete");
+    let r = api
+        .call(
+            a,
+            "POST",
+            &complete,
+            Some(json!({"values": {"decision": "yes"}})),
+        )
+        .await;
+    assert_eq!(
+        err(&r),
+        (StatusCode::FORBIDDEN, Some("forbidden"), None),
+        "{}",
+        r.1
+    );
+    let r = api
+        .call(a, "POST", &delegate, Some(json!({"userId": "carol"})))
+        .await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    for values in [json!("yes"), json!([1]), json!(3)] {
+        let r = api
+            .call(b, "POST", &complete, Some(json!({"values": values})))
+            .await;
+        assert_eq!(
+            err(&r),
+            (
+                StatusCode::BAD_REQUEST,
+                Some("invalid"),
+                Some("body.values")
+            ),
+            "{}",
+            r.1
+        );
+    }
+    let r = api
+        .call(b, "POST", &complete, Some(json!({"value": {}})))
+        .await;
+    assert_eq!(r.0, StatusCode::BAD_REQUEST, "unknown field: {}", r.1);
+    let (s, d) = api
+        .call(
+            b,
+            "POST",
+            &complete,
+            Some(json!({"values": {"decision": "yes", "amount": 120}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    assert_eq!(d["state"], "completed");
+    assert_eq!(d["completedBy"], b);
+    assert_eq!(d["values"], json!({"decision": "yes", "amount": 120}));
+    assert_eq!(
+        d["instance"]["status"], "completed",
+        "the instance moved on before the answer: {d}"
+    );
+    assert_eq!(d["variables"]["decision"], "yes");
+
+    // A second completion: 409, nothing applied twice.
+    let r = api
+        .call(
+            b,
+            "POST",
+            &complete,
+            Some(json!({"values": {"decision": "no"}})),
+        )
+        .await;
+    assert_eq!(err(&r), (StatusCode::CONFLICT, Some("conflict"), None));
+    assert!(
+        r.1["message"]
+            .as_str()
+            .unwrap()
+            .contains(&format!("already completed by {b}")),
+        "{}",
+        r.1
+    );
+    let r = api
+        .call(
+            "admin",
+            "POST",
+            &complete,
+            Some(json!({"values": {"decision": "no"}})),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::CONFLICT);
+    let r = api
+        .call(a, "POST", &format!("/api/v1/tasks/{id}/claim"), None)
+        .await;
+    assert_eq!(r.0, StatusCode::CONFLICT);
+
+    // The instance through the monitor: ended at `approved` with the form's values.
+    let (s, inst) = api
+        .call(b, "GET", &format!("/api/v1/instances/{instance}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{inst}");
+    assert_eq!(inst["status"], "completed");
+    assert_eq!(inst["variables"]["decision"], "yes");
+    assert_eq!(inst["variables"]["amount"], 120);
+    let reached: Vec<&str> = inst["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|h| h["elementId"].as_str())
+        .collect();
+    assert!(
+        reached.contains(&"approved") && !reached.contains(&"rejected"),
+        "{inst}"
+    );
+
+    // Done lists: the delegate's, not the delegator's.
+    let (_, page) = api.call(b, "GET", "/api/v1/tasks?view=done", None).await;
+    assert_eq!(ids(&page), vec![id.clone()]);
+    assert_eq!(page["items"][0]["values"]["decision"], "yes");
+    let (_, page) = api.call(a, "GET", "/api/v1/tasks?view=done", None).await;
+    assert_eq!(page["total"], 0);
+    let (_, page) = api.call(b, "GET", "/api/v1/tasks", None).await;
+    assert_eq!(page["total"], 0, "nothing left to do");
+    let (s, d) = api
+        .call(a, "GET", &format!("/api/v1/tasks/{id}"), None)
+        .await;
+    assert_eq!(
+        (s, d["state"].as_str()),
+        (StatusCode::OK, Some("completed")),
+        "the delegator reads it"
+    );
+
+    // An admin completes an unclaimed task; the instance takes the other way.
+    let instance2 = start(&api, 5).await;
+    let (_, page) = api
+        .call("alice", "GET", "/api/v1/tasks?sort=-createdAt", None)
+        .await;
+    let id2 = ids(&page)[0].clone();
+    let (s, d) = api
+        .call(
+            "admin",
+            "POST",
+            &format!("/api/v1/tasks/{id2}/complete"),
+            Some(json!({"values": {"decision": "no"}})),
+        )
+        .await;
+    assert_eq!(
+        (s, d["instance"]["status"].as_str()),
+        (StatusCode::OK, Some("completed")),
+        "{d}"
+    );
+    let (_, inst) = api
+        .call(
+            "admin",
+            "GET",
+            &format!("/api/v1/instances/{instance2}"),
+            None,
+        )
+        .await;
+    assert!(
+        inst["history"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|h| h["elementId"] == "rejected"),
+        "{inst}"
+    );
+    let (_, page) = api
+        .call("admin", "GET", "/api/v1/tasks?view=all", None)
+        .await;
+    assert_eq!(page["total"], 2, "an admin sees every task of the company");
+
+    // Bad input elsewhere.
+    let r = api
+        .call("alice", "GET", "/api/v1/tasks?view=later", None)
+        .await;
+    assert_eq!(
+        err(&r),
+        (StatusCode::BAD_REQUEST, Some("invalid"), Some("query.view"))
+    );
+    let r = api
+        .call("alice", "GET", "/api/v1/tasks?sort=color", None)
+        .await;
+    assert_eq!(
+        err(&r),
+        (StatusCode::BAD_REQUEST, Some("invalid"), Some("query.sort"))
+    );
+    for (method, path, body) in [
+        ("GET", "", None),
+        ("POST", "/claim", None),
+        ("POST", "/delegate", Some(json!({"userId": "bob"}))),
+        ("POST", "/complete", Some(json!({"values": {}}))),
+    ] {
+        let r = api
+            .call(
+                "alice",
+                method,
+                &format!("/api/v1/tasks/no-such-task{path}"),
+                body,
+            )
+            .await;
+        assert_eq!(
+            err(&r),
+            (StatusCode::NOT_FOUND, Some("not_found"), None),
+            "{method} {path}"
+        );
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+}
