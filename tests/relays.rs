@@ -492,9 +492,9 @@ async fn two_lost_relays_fail_over_to_two_different_available_backups() {
     // The instance history shows the move.
     let events = c.store.relay_events(&on_a[0]).await.unwrap();
     assert!(
-        events.iter().any(|e| e.event == "failover"
-            && e.host_id == "c"
-            && !e.detail.contains("`b`")),
+        events
+            .iter()
+            .any(|e| e.event == "failover" && e.host_id == "c" && !e.detail.contains("`b`")),
         "{events:?}"
     );
     for id in on_a.iter().chain(&on_x) {
