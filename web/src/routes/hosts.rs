@@ -489,7 +489,10 @@ pub async fn delete_host(
 ) -> ApiResult<Response> {
     caller.require(Function::Hosts, Level::Manage)?;
     let host = host_of(&state, &caller, &id).await?;
-    let terminals = state.store.terminals_of_hosts(std::slice::from_ref(&id)).await?;
+    let terminals = state
+        .store
+        .terminals_of_hosts(std::slice::from_ref(&id))
+        .await?;
     if !terminals.is_empty() {
         let names: Vec<&str> = terminals.iter().map(|t| t.name.as_str()).collect();
         return Err(ApiError::conflict(
