@@ -614,3 +614,192 @@ async fn revoked_tokens_and_wrong_companies_are_refused() {
     tokio::time::sleep(Duration::from_millis(1_500)).await;
     assert!(bad.log().contains("401"), "{}", bad.log());
 }
+
+/// A relay driven by hand over the real TLS link: the bytes a broken or
+/// hostile relay would send.
+mod raw {
+    use std::sync::Arc;
+
+    use baton_relay_protocol::{HEADER_COMPANY, HEADER_PROTOCOL, PATH};
+    use futures_util::{SinkExt, StreamExt};
+    use tokio_rustls::TlsConnector;
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+    use tokio_tungstenite::tungstenite::http::HeaderValue;
+    use tokio_tungstenite::tungstenite::{self, Message};
+
+    pub type Ws =
+        tokio_tungstenite::WebSocketStream<tokio_rustls::client::TlsStream<tokio::net::TcpStream>>;
+
+    /// Connects with these headers; `Err((status, body))` when refused.
+    pub async fn connect(
+        port: u16,
+        pin: &str,
+        token: &str,
+        company: &str,
+        protocol: &str,
+    ) -> Result<Ws, (u16, String)> {
+        let cfg = sub_manager::config::Config::parse(
+            &format!(
+                "company_code = \"x\"\ncloud_host = \"127.0.0.1\"\ncloud_port = 1\n\
+                 token = \"t\"\ncloud_cert_sha256 = \"{pin}\"\n"
+            ),
+            "raw",
+            std::path::Path::new("/"),
+        )
+        .unwrap();
+        let tls = sub_manager::tls::client_config(&cfg.cloud_cert_sha256).unwrap();
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let name = rustls::pki_types::ServerName::try_from("127.0.0.1").unwrap();
+        let tls = TlsConnector::from(Arc::new(tls))
+            .connect(name, tcp)
+            .await
+            .unwrap();
+        let mut req = format!("wss://127.0.0.1:{port}{PATH}")
+            .into_client_request()
+            .unwrap();
+        let h = req.headers_mut();
+        h.insert(
+            "authorization",
+            HeaderValue::from_str(&format!("Bearer {token}")).unwrap(),
+        );
+        h.insert(HEADER_COMPANY, HeaderValue::from_str(company).unwrap());
+        h.insert(HEADER_PROTOCOL, HeaderValue::from_str(protocol).unwrap());
+        match tokio_tungstenite::client_async(req, tls).await {
+            Ok((ws, _)) => Ok(ws),
+            Err(tungstenite::Error::Http(resp)) => Err((
+                resp.status().as_u16(),
+                String::from_utf8_lossy(resp.body().as_deref().unwrap_or_default()).into_owned(),
+            )),
+            Err(e) => panic!("upgrade: {e}"),
+        }
+    }
+
+    /// Every text frame the server sends until it closes the link (at most
+    /// `limit` of waiting).
+    pub async fn until_closed(ws: &mut Ws, limit: std::time::Duration) -> Vec<String> {
+        let mut got = Vec::new();
+        let deadline = tokio::time::Instant::now() + limit;
+        loop {
+            match tokio::time::timeout_at(deadline, ws.next()).await {
+                Err(_) => panic!("the server did not close the link; it sent {got:?}"),
+                Ok(Some(Ok(Message::Text(t)))) => got.push(t.to_string()),
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) => return got,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
+    }
+
+    pub async fn send(ws: &mut Ws, text: String) -> bool {
+        ws.send(Message::Text(text.into())).await.is_ok()
+    }
+}
+
+/// A hello as the relay sends it, with this protocol number.
+fn hello(protocol: u32) -> String {
+    baton_relay_protocol::encode(&[baton_relay_protocol::ToServer::Hello(Box::new(
+        baton_relay_protocol::Hello {
+            protocol,
+            agent_version: "raw".into(),
+            company_code: DEFAULT_COMPANY.into(),
+            facts: Default::default(),
+            resumed: Vec::new(),
+        },
+    ))])
+    .unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_relays_are_refused_with_a_reason_and_others_are_unaffected() {
+    let c = cloud("bad").await;
+    let good_token = c.host("good", &[], None).await;
+    let _good = Relay::start(&c, "good", &good_token, DEFAULT_COMPANY, 8);
+    connected(&c, "good").await;
+    let token = c.host("bad", &[], None).await;
+    let (port, pin) = (c.port, c.pin.clone());
+    let proto = baton_relay_protocol::PROTOCOL_VERSION;
+
+    // Another protocol version in the upgrade: 426 with the reason.
+    let (status, body) = raw::connect(port, &pin, &token, DEFAULT_COMPANY, "999")
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, 426, "{body}");
+    assert!(body.contains("protocol version `999`"), "{body}");
+    // No token at all, a company of nobody: refused before any WebSocket.
+    let (status, body) = raw::connect(port, &pin, "", DEFAULT_COMPANY, &proto.to_string())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, 401, "{body}");
+    let (status, body) = raw::connect(port, &pin, &token, "nobody", &proto.to_string())
+        .await
+        .err()
+        .expect("refused");
+    assert_eq!(status, 403, "{body}");
+
+    // A first frame that does not parse: told why, closed, never linked.
+    let mut ws = raw::connect(port, &pin, &token, DEFAULT_COMPANY, &proto.to_string())
+        .await
+        .unwrap();
+    assert!(raw::send(&mut ws, "{this is not json".into()).await);
+    let said = raw::until_closed(&mut ws, Duration::from_secs(5)).await;
+    assert!(said.iter().any(|f| f.contains("\"error\"")), "{said:?}");
+    assert_eq!(c.host_row("bad").await.state, "not-initialised");
+
+    // A hello of another protocol version inside the link: told, closed.
+    let mut ws = raw::connect(port, &pin, &token, DEFAULT_COMPANY, &proto.to_string())
+        .await
+        .unwrap();
+    assert!(raw::send(&mut ws, hello(proto + 1)).await);
+    let said = raw::until_closed(&mut ws, Duration::from_secs(5)).await;
+    assert!(
+        said.iter().any(|f| f.contains("protocol version")),
+        "{said:?}"
+    );
+
+    // Linked, then garbage over and over: each answered with an error,
+    // then the link is closed for it.
+    let mut ws = raw::connect(port, &pin, &token, DEFAULT_COMPANY, &proto.to_string())
+        .await
+        .unwrap();
+    assert!(raw::send(&mut ws, hello(proto)).await);
+    connected(&c, "bad").await;
+    for i in 0..200 {
+        if !raw::send(&mut ws, format!("garbage {i}")).await {
+            break;
+        }
+    }
+    let said = raw::until_closed(&mut ws, Duration::from_secs(10)).await;
+    assert!(
+        said.iter().any(|f| f.contains("unreadable frames")),
+        "{said:?}"
+    );
+
+    // Linked, then a flood of well-formed frames: closed as a flood.
+    let mut ws = raw::connect(port, &pin, &token, DEFAULT_COMPANY, &proto.to_string())
+        .await
+        .unwrap();
+    assert!(raw::send(&mut ws, hello(proto)).await);
+    let ping = baton_relay_protocol::encode(&[baton_relay_protocol::ToServer::Accepted {
+        jobs: Vec::new(),
+    }])
+    .unwrap();
+    for _ in 0..5_000 {
+        if !raw::send(&mut ws, ping.clone()).await {
+            break;
+        }
+    }
+    let said = raw::until_closed(&mut ws, Duration::from_secs(10)).await;
+    assert!(said.iter().any(|f| f.contains("flood")), "{said:?}");
+
+    // Meanwhile the good relay kept its link and still runs work.
+    assert!(c.hub.is_linked("good"));
+    c.deploy_local("still", "good", "echo ${n}").await;
+    let ids = c.start("still", 3).await;
+    for (status, out) in c.finished(&ids, Duration::from_secs(20)).await {
+        assert_eq!(status, "completed", "{out}");
+        assert_eq!(out["work"]["host"]["id"], "good", "{out}");
+    }
+}
