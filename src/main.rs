@@ -44,7 +44,7 @@ enum Cmd {
         cmd: cli::schedule::Cmd,
     },
     /// Run the engine and its HTTP server (embedded SQLite by default).
-    Serve(cli::serve::Args),
+    Serve(Box<cli::serve::Args>),
 }
 
 fn main() -> ExitCode {
@@ -64,7 +64,7 @@ fn main() -> ExitCode {
         Cmd::Bench { cmd } => cli::bench::main(cmd),
         Cmd::Schedule { cmd } => cli::schedule::main(cmd),
         Cmd::Report { cmd } => cli::report::main(cmd),
-        Cmd::Serve(a) => cli::serve::main(a),
+        Cmd::Serve(a) => cli::serve::main(*a),
     };
     match res {
         Ok(code) => code,

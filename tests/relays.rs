@@ -721,22 +721,22 @@ async fn bad_relays_are_refused_with_a_reason_and_others_are_unaffected() {
     let proto = baton_relay_protocol::PROTOCOL_VERSION;
 
     // Another protocol version in the upgrade: 426 with the reason.
-    let (status, body) = raw::connect(port, &pin, &token, DEFAULT_COMPANY, "999")
-        .await
-        .err()
-        .expect("refused");
+    let Err((status, body)) = raw::connect(port, &pin, &token, DEFAULT_COMPANY, "999").await else {
+        panic!("not refused");
+    };
     assert_eq!(status, 426, "{body}");
     assert!(body.contains("protocol version `999`"), "{body}");
     // No token at all, a company of nobody: refused before any WebSocket.
-    let (status, body) = raw::connect(port, &pin, "", DEFAULT_COMPANY, &proto.to_string())
-        .await
-        .err()
-        .expect("refused");
+    let Err((status, body)) =
+        raw::connect(port, &pin, "", DEFAULT_COMPANY, &proto.to_string()).await
+    else {
+        panic!("not refused");
+    };
     assert_eq!(status, 401, "{body}");
-    let (status, body) = raw::connect(port, &pin, &token, "nobody", &proto.to_string())
-        .await
-        .err()
-        .expect("refused");
+    let Err((status, body)) = raw::connect(port, &pin, &token, "nobody", &proto.to_string()).await
+    else {
+        panic!("not refused");
+    };
     assert_eq!(status, 403, "{body}");
 
     // A first frame that does not parse: told why, closed, never linked.

@@ -14,6 +14,8 @@ mod m0004_reports;
 mod m0005_accounts;
 mod m0006_relays;
 mod m0007_tasks;
+mod m0008_forms;
+mod m0009_approval_links;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -29,6 +31,8 @@ impl MigratorTrait for Migrator {
             Box::new(m0005_accounts::Migration),
             Box::new(m0006_relays::Migration),
             Box::new(m0007_tasks::Migration),
+            Box::new(m0008_forms::Migration),
+            Box::new(m0009_approval_links::Migration),
         ]
     }
 

@@ -73,9 +73,11 @@ pub enum KeyError {
 }
 
 /// AES-256-GCM key that encrypts secrets at rest. Stored text is
-/// `v1:` + base64(12-byte nonce ‖ ciphertext ‖ tag).
+/// `v1:` + base64(12-byte nonce ‖ ciphertext ‖ tag). It also signs (HMAC-
+/// SHA-256 under a key derived from it, never the key itself): approval
+/// links and other tokens the server must recognise as its own.
 #[derive(Clone)]
-pub struct MasterKey(Aes256Gcm);
+pub struct MasterKey(Aes256Gcm, ring::hmac::Key);
 
 impl fmt::Debug for MasterKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -86,7 +88,37 @@ impl fmt::Debug for MasterKey {
 impl MasterKey {
     pub fn from_bytes(bytes: &[u8]) -> Result<Self, KeyError> {
         let cipher = Aes256Gcm::new_from_slice(bytes).map_err(|_| KeyError::Length(bytes.len()))?;
-        Ok(MasterKey(cipher))
+        // The signing key: HMAC(master, label), so a signature never
+        // exposes the encryption key.
+        let derive = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, bytes);
+        let signing = ring::hmac::sign(&derive, b"baton signing key v1");
+        let mac = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, signing.as_ref());
+        Ok(MasterKey(cipher, mac))
+    }
+
+    /// HMAC-SHA-256 of `message` for `purpose` (different purposes never
+    /// share a signature), base64url without padding.
+    pub fn sign(&self, purpose: &str, message: &str) -> String {
+        use base64::Engine as _;
+        let tag = ring::hmac::sign(&self.1, &Self::signed(purpose, message));
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(tag.as_ref())
+    }
+
+    /// Whether `signature` is [`MasterKey::sign`]'s for them (constant time).
+    pub fn verify(&self, purpose: &str, message: &str, signature: &str) -> bool {
+        use base64::Engine as _;
+        let Ok(tag) = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(signature) else {
+            return false;
+        };
+        ring::hmac::verify(&self.1, &Self::signed(purpose, message), &tag).is_ok()
+    }
+
+    fn signed(purpose: &str, message: &str) -> Vec<u8> {
+        let mut m = Vec::with_capacity(purpose.len() + 1 + message.len());
+        m.extend_from_slice(purpose.as_bytes());
+        m.push(0);
+        m.extend_from_slice(message.as_bytes());
+        m
     }
 
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
@@ -168,6 +200,19 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn signatures_are_per_key_and_purpose() {
+        let k = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+        let other = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+        let sig = k.sign("approval", "task-1|user|99");
+        assert!(k.verify("approval", "task-1|user|99", &sig));
+        assert!(!k.verify("approval", "task-1|user|98", &sig));
+        assert!(!k.verify("other", "task-1|user|99", &sig));
+        assert!(!other.verify("approval", "task-1|user|99", &sig));
+        assert!(!k.verify("approval", "task-1|user|99", "not base64 !"));
+        assert_eq!(sig.len(), 43, "256 bits, base64url without padding");
+    }
 
     #[test]
     fn round_trip_and_wrong_key() {

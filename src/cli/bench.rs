@@ -1,5 +1,7 @@
 //! `baton bench run FILE --instances N --store memory|sqlite|URL`: one JSON
 //! line with instances, seconds, instances per second, store and machine.
+//! `baton bench schedules` and `baton bench relay` print one JSON line too
+//! (`bench_schedules.rs`, `bench_relay.rs`).
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -35,6 +37,22 @@ pub enum Cmd {
         #[arg(long, default_value = "sqlite")]
         store: String,
     },
+    /// `noop` jobs through one relay link (a real `sub-manager` child
+    /// process): round-trip latency and jobs per second, end to end.
+    Relay {
+        /// Instances run one at a time (latency).
+        #[arg(long, default_value_t = 2_000)]
+        single: usize,
+        /// Instances started at once (throughput).
+        #[arg(long, default_value_t = 50_000)]
+        instances: usize,
+        /// `sqlite` (a fresh file) or a store URL.
+        #[arg(long, default_value = "sqlite")]
+        store: String,
+        /// The `sub-manager` binary (default: beside this program).
+        #[arg(long)]
+        sub_manager: Option<PathBuf>,
+    },
 }
 
 pub fn main(cmd: Cmd) -> Result<ExitCode> {
@@ -52,6 +70,27 @@ pub fn main(cmd: Cmd) -> Result<ExitCode> {
             let (url, label, _dir) = store_url(&store)?;
             let mut line = super::bench_schedules::run(&url, schedules, due)?;
             line["engine"] = json!("baton");
+            line["store"] = json!(label);
+            line["machine"] = machine();
+            super::emit(line);
+            return Ok(ExitCode::SUCCESS);
+        }
+        Cmd::Relay {
+            single,
+            instances,
+            store,
+            sub_manager,
+        } => {
+            let (url, label, _dir) = store_url(&store)?;
+            // The key, the relay certificate and the relay's own directory
+            // (its journal) live here: the system temp dir, on disk.
+            let dir =
+                std::env::temp_dir().join(format!("baton-bench-relay-{}", std::process::id()));
+            std::fs::create_dir_all(&dir)?;
+            let _work = TempDir(dir.clone());
+            let mut line = super::bench_relay::run(&url, &dir, single, instances, sub_manager)?;
+            line["engine"] = json!("baton");
+            line["version"] = json!(env!("CARGO_PKG_VERSION"));
             line["store"] = json!(label);
             line["machine"] = machine();
             super::emit(line);

@@ -1,5 +1,6 @@
 //! One module per subcommand.
 pub mod bench;
+pub mod bench_relay;
 pub mod bench_schedules;
 pub mod report;
 pub mod run;

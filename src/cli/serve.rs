@@ -28,7 +28,34 @@ pub struct Args {
     #[command(flatten)]
     relay: RelayArgs,
     #[command(flatten)]
+    mail: MailArgs,
+    #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Task notices by mail (off unless `--smtp-host` and `--smtp-from`).
+#[derive(clap::Args, Clone)]
+pub struct MailArgs {
+    /// The SMTP server that sends task notices (with approval links).
+    #[arg(long, env = "BATON_SMTP_HOST", requires = "smtp_from")]
+    smtp_host: Option<String>,
+    #[arg(long, env = "BATON_SMTP_PORT", default_value_t = 25)]
+    smtp_port: u16,
+    /// `none`, `starttls` or `tls` (default: by port — 465 tls, 587 starttls).
+    #[arg(long, env = "BATON_SMTP_SECURITY")]
+    smtp_security: Option<String>,
+    #[arg(long, env = "BATON_SMTP_USER")]
+    smtp_user: Option<String>,
+    /// Better given in the environment than on the command line.
+    #[arg(long, env = "BATON_SMTP_PASSWORD", hide_env_values = true)]
+    smtp_password: Option<String>,
+    /// The sender, e.g. "Baton <baton@example.com>".
+    #[arg(long, env = "BATON_SMTP_FROM")]
+    smtp_from: Option<String>,
+    /// This server's address as people reach it (links in mails); default
+    /// http:// and the listen address.
+    #[arg(long, env = "BATON_PUBLIC_URL")]
+    public_url: Option<String>,
 }
 
 /// The listener Sub-Manager relays dial into (off unless `--relay-listen`).
@@ -161,6 +188,24 @@ pub fn main(a: Args) -> Result<ExitCode> {
             .with_engine(engine.clone());
         if let Some(addr) = &a.relay.relay_listen {
             start_relays(&a.relay, addr, &a.engine, &engine, &state).await?;
+        }
+        if let (Some(host), Some(from)) = (&a.mail.smtp_host, &a.mail.smtp_from) {
+            baton_web::notify::spawn(
+                state.clone(),
+                baton_web::notify::MailSettings {
+                    host: host.clone(),
+                    port: a.mail.smtp_port,
+                    security: a.mail.smtp_security.clone(),
+                    user: a.mail.smtp_user.clone(),
+                    password: a.mail.smtp_password.clone(),
+                    from: from.clone(),
+                    public_url: a
+                        .mail
+                        .public_url
+                        .clone()
+                        .unwrap_or_else(|| format!("http://{}", a.listen)),
+                },
+            );
         }
         let app = Router::new()
             .route(

@@ -101,8 +101,16 @@ pub fn now_ms() -> i64 {
 /// How the caller proved who it is.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Via {
-    Session { id_hash: String },
-    Token { id: String },
+    Session {
+        id_hash: String,
+    },
+    Token {
+        id: String,
+    },
+    /// A signed approval link (its nonce): good for its one task only.
+    Link {
+        id: String,
+    },
 }
 
 /// The authenticated caller of a route.

@@ -34,12 +34,14 @@ fn json_rejection(e: JsonRejection) -> ApiError {
         .nth(1)
         .map(|f| format!("body.{f}"))
         .unwrap_or_else(|| "body".to_owned());
-    let (en, zh) = match e {
+    let (field, en, zh) = match e {
         JsonRejection::MissingJsonContentType(_) => (
+            "header.Content-Type".to_owned(),
             "send the body as JSON (Content-Type: application/json)".to_owned(),
             "请求体须为 JSON（Content-Type: application/json）".to_owned(),
         ),
         _ => (
+            field,
             format!("the body is not what this route takes: {text}"),
             format!("请求体格式不正确：{text}"),
         ),

@@ -265,6 +265,41 @@ async fn seed(n: usize, relay: bool) -> Seeded {
             .await
             .unwrap();
         store
+            .put_form(&FormRow {
+                id: format!("form-{tag}"),
+                company_id: company.into(),
+                key: format!("form-{tag}"),
+                name: format!("form-{tag}"),
+                fields: json!([{"id": "ok", "label": "OK", "type": "switch"}]),
+                comments: String::new(),
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        store
+            .put_holiday_calendar(&HolidayCalendarRow {
+                id: format!("hol-{tag}"),
+                company_id: company.into(),
+                calendar: baton_schedule::calendar::HolidayCalendar::from_json(&format!(
+                    r#"{{"name": "hol-{tag}", "ranges": [{{"start": "2026-01-01", "end": "2026-01-01"}}]}}"#
+                ))
+                .unwrap(),
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        store
+            .put_language(&LanguageRow {
+                company_id: company.into(),
+                code: if tag == "a" { "fr" } else { "de" }.into(),
+                name: format!("lang-{tag}"),
+                enabled: true,
+                messages: Default::default(),
+                updated_at: 1,
+            })
+            .await
+            .unwrap();
+        store
             .put_host_group(&HostGroupRow {
                 id: format!("hg-{tag}"),
                 company_id: company.into(),
@@ -435,6 +470,9 @@ async fn seed(n: usize, relay: bool) -> Seeded {
         "script-a",
         "ds-a",
         "global_a",
+        "form-a",
+        "hol-a",
+        "fr",
         "rt-a",
         "rd-a",
         "tok-target",
@@ -479,6 +517,12 @@ fn concrete(path: &str, instance: &str, task: &str) -> String {
         "ds-a"
     } else if path.starts_with("/api/v1/globals/") {
         "global_a"
+    } else if path.starts_with("/api/v1/forms/") {
+        "form-a"
+    } else if path.starts_with("/api/v1/holidays/") {
+        "hol-a"
+    } else if path.starts_with("/api/v1/languages/") {
+        "fr"
     } else if path.starts_with("/api/v1/report-templates/") {
         "rt-a"
     } else if path.starts_with("/api/v1/reports/") {
@@ -501,6 +545,7 @@ fn concrete(path: &str, instance: &str, task: &str) -> String {
     };
     path.replace("{id}", id)
         .replace("{name}", id)
+        .replace("{code}", id)
         .replace("{accountId}", "acct-a")
         + query
 }
@@ -545,6 +590,8 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         }
         ("POST", "/api/v1/tasks/{id}/delegate") => j(json!({"userId": "target"})),
         ("POST", "/api/v1/tasks/{id}/complete") => j(json!({"values": {"ok": true}})),
+        ("POST", "/api/v1/tasks/{id}/link") => j(json!({"hours": 1})),
+        ("POST", "/api/v1/approvals/{token}/complete") => j(json!({"values": {}})),
         ("POST", "/api/v1/schedules/preview") => {
             j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))
         }
@@ -554,6 +601,16 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("POST", "/api/v1/data-sources") | ("PUT", "/api/v1/data-sources/{id}") => {
             j(json!({"name": "d-new", "url": "postgres://x@127.0.0.1:1/x", "password": "pw-new"}))
         }
+        ("POST", "/api/v1/forms") | ("PUT", "/api/v1/forms/{id}") => j(json!({
+            "key": "f-new", "name": "F",
+            "fields": [{"id": "ok", "label": "OK", "type": "select",
+                        "options": [{"value": "y", "label": "Yes"}]}]
+        })),
+        ("POST", "/api/v1/holidays") | ("PUT", "/api/v1/holidays/{id}") => j(json!({
+            "name": "h-new", "ranges": [{"start": "2026-05-01", "end": "2026-05-05"}]
+        })),
+        ("POST", "/api/v1/languages") => j(json!({"code": "es", "name": "Español"})),
+        ("PUT", "/api/v1/languages/{code}") => j(json!({"enabled": true, "messages": {"k": "v"}})),
         ("POST", "/api/v1/report-templates") | ("PUT", "/api/v1/report-templates/{id}") => {
             Some(multipart(TEMPLATE))
         }
@@ -590,7 +647,25 @@ async fn call(s: &Seeded, method: &str, path: &str, token: Option<&str>) -> (Sta
         .await
         .unwrap();
     let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let stream = res
+        .headers()
+        .get("content-type")
+        .is_some_and(|c| c == "text/event-stream");
+    let mut body = res.into_body();
+    let bytes = if stream {
+        // A live stream never ends: what it sent in its first moments.
+        let mut got = Vec::new();
+        while let Ok(Some(Ok(f))) =
+            tokio::time::timeout(std::time::Duration::from_millis(50), body.frame()).await
+        {
+            if let Ok(d) = f.into_data() {
+                got.extend_from_slice(&d);
+            }
+        }
+        got.into()
+    } else {
+        body.collect().await.unwrap().to_bytes()
+    };
     (status, String::from_utf8_lossy(&bytes).into_owned())
 }
 

@@ -370,3 +370,135 @@ async fn deploy_start_inspect_terminate_per_company() {
     );
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// An open `GET /api/v1/events` stream: the `change` events' data, parsed.
+struct Events {
+    body: axum::body::Body,
+    buf: String,
+}
+
+impl Events {
+    async fn open(api: &Api, token: &str, query: &str) -> Events {
+        let req = Request::builder()
+            .uri(format!("/api/v1/events{query}"))
+            .header("authorization", format!("Bearer {token}"))
+            .body(Body::empty())
+            .unwrap();
+        let res = baton_web::router(api.0.clone()).oneshot(req).await.unwrap();
+        assert_eq!(res.status(), StatusCode::OK);
+        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        Events {
+            body: res.into_body(),
+            buf: String::new(),
+        }
+    }
+
+    /// The next change, or `None` after `wait` without one.
+    async fn next(&mut self, wait: Duration) -> Option<Value> {
+        let deadline = tokio::time::Instant::now() + wait;
+        loop {
+            if let Some(end) = self.buf.find("\n\n") {
+                let event: String = self.buf.drain(..end + 2).collect();
+                if event.lines().any(|l| l == "event: change") {
+                    let data = event
+                        .lines()
+                        .find_map(|l| l.strip_prefix("data: "))
+                        .expect("data");
+                    return Some(serde_json::from_str(data).unwrap());
+                }
+                continue;
+            }
+            let frame = tokio::time::timeout_at(deadline, self.body.frame())
+                .await
+                .ok()??;
+            if let Ok(bytes) = frame.unwrap().into_data() {
+                self.buf.push_str(std::str::from_utf8(&bytes).unwrap());
+            }
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_live_feed_tells_a_company_its_own_changes() {
+    let dir = std::env::temp_dir().join(format!("baton-web-feed-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+        .await
+        .unwrap();
+    user(&store, "default", "a").await;
+    user(&store, "acme", "b").await;
+    let engine = Engine::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Builtin::default()),
+        Options {
+            poll: Duration::from_millis(10),
+            ..Options::default()
+        },
+    )
+    .await
+    .unwrap();
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    api.call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
+        .await;
+    api.call("b", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
+        .await;
+    let mut all_a = Events::open(&api, "a", "").await;
+    let mut all_b = Events::open(&api, "b", "").await;
+
+    let (s, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "orders", "variables": {"n": 2}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let id = v["id"].as_str().unwrap().to_owned();
+    let mut seen = Vec::new();
+    loop {
+        let c = all_a
+            .next(Duration::from_secs(10))
+            .await
+            .unwrap_or_else(|| panic!("no completion; saw {seen:#?}"));
+        seen.push(c.clone());
+        if c["type"] == "instance" && c["id"] == id.as_str() && c["status"] == "completed" {
+            break;
+        }
+    }
+    assert!(
+        seen.iter()
+            .any(|c| c["type"] == "node" && c["elementId"] == "calc" && c["kind"] == "completed"),
+        "{seen:#?}"
+    );
+    assert!(seen.iter().all(|c| c["company"] == "default"), "{seen:#?}");
+    // Another company hears nothing of it.
+    assert_eq!(all_b.next(Duration::from_millis(300)).await, None);
+
+    // One instance's stream: only that instance.
+    let mut one = Events::open(&api, "a", &format!("?instance={id}")).await;
+    let (_, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/instances",
+            Some(json!({"process": "orders", "variables": {"n": 3}})),
+        )
+        .await;
+    let other = v["id"].as_str().unwrap().to_owned();
+    let mut about_other = 0;
+    while let Some(c) = all_a.next(Duration::from_millis(500)).await {
+        if c["id"] == other.as_str() || c["instanceId"] == other.as_str() {
+            about_other += 1;
+        }
+    }
+    assert!(
+        about_other > 0,
+        "the company stream tells the other instance"
+    );
+    assert_eq!(one.next(Duration::from_millis(200)).await, None);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -604,3 +604,308 @@ async fn claim_delegate_complete_through_the_api() {
     }
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// A signed approval link: issued by the holder for itself, opened and
+/// completed without signing in, once; a forged, used or expired link says
+/// which; a link acts with its user's rights only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn approval_links_open_and_complete_once() {
+    let dir = std::env::temp_dir().join(format!("baton-web-links-{}", std::process::id()));
+    let api = setup(&dir).await;
+    let instance = start(&api, 7).await;
+    let (_, todo) = api.call("alice", "GET", "/api/v1/tasks", None).await;
+    let task = ids(&todo)[0].clone();
+    let link = format!("/api/v1/tasks/{task}/link");
+    // Unassigned: a link acts for an assignee, so there is none yet.
+    let r = api.call("alice", "POST", &link, Some(json!({}))).await;
+    assert_eq!(err(&r).0, StatusCode::CONFLICT, "{}", r.1);
+    api.call(
+        "alice",
+        "POST",
+        &format!("/api/v1/tasks/{task}/claim"),
+        None,
+    )
+    .await;
+    // Only the holder (or an admin) issues one; the lifetime is bounded.
+    let r = api.call("bob", "POST", &link, Some(json!({}))).await;
+    assert_eq!(err(&r).0, StatusCode::FORBIDDEN, "{}", r.1);
+    let r = api
+        .call("alice", "POST", &link, Some(json!({"hours": 0})))
+        .await;
+    assert_eq!(
+        err(&r),
+        (StatusCode::BAD_REQUEST, Some("invalid"), Some("body.hours"))
+    );
+    let (s, v) = api
+        .call("alice", "POST", &link, Some(json!({"hours": 2})))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let token = v["token"].as_str().unwrap().to_owned();
+    assert_eq!(v["url"], format!("/m/approve/{token}"));
+    assert_eq!(v["userId"], "alice");
+
+    // Opened with no credentials but the link.
+    let open = format!("/api/v1/approvals/{token}");
+    let (s, v) = api.call("", "GET", &open, None).await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["id"], task.as_str());
+    assert_eq!(v["instance"]["id"], instance.as_str());
+    // A forged signature, a made-up nonce, no dot: not valid.
+    let (nonce, sig) = token.split_once('.').unwrap();
+    let flipped = if sig.ends_with('A') { "B" } else { "A" };
+    for bad in [
+        format!("{nonce}.{}{flipped}", &sig[..sig.len() - 1]),
+        format!("nonce.{sig}"),
+        nonce.to_owned(),
+    ] {
+        let r = api
+            .call("", "GET", &format!("/api/v1/approvals/{bad}"), None)
+            .await;
+        assert_eq!(err(&r).0, StatusCode::NOT_FOUND, "{bad}: {}", r.1);
+        assert_eq!(r.1["code"], "link_invalid");
+    }
+    // Completed through the link, as alice.
+    let done = format!("/api/v1/approvals/{token}/complete");
+    let (s, v) = api
+        .call(
+            "",
+            "POST",
+            &done,
+            Some(json!({"values": {"decision": "yes"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["state"], "completed");
+    assert_eq!(v["completedBy"], "alice");
+    let (_, inst) = api
+        .call(
+            "admin",
+            "GET",
+            &format!("/api/v1/instances/{instance}"),
+            None,
+        )
+        .await;
+    assert_eq!(inst["status"], "completed", "{inst}");
+    assert_eq!(inst["variables"]["decision"], "yes");
+    // Once only.
+    let r = api
+        .call(
+            "",
+            "POST",
+            &done,
+            Some(json!({"values": {"decision": "no"}})),
+        )
+        .await;
+    assert_eq!(
+        (err(&r).0, r.1["code"].as_str()),
+        (StatusCode::GONE, Some("link_used"))
+    );
+    let r = api.call("", "GET", &open, None).await;
+    assert_eq!(r.1["code"], "link_used");
+
+    // An expired link says so (a row as issued an hour ago for one hour).
+    let second = start(&api, 8).await;
+    let (_, todo) = api.call("bob", "GET", "/api/v1/tasks", None).await;
+    let task2 = ids(&todo)
+        .into_iter()
+        .find(|t| t.starts_with(&second))
+        .unwrap();
+    api.call("bob", "POST", &format!("/api/v1/tasks/{task2}/claim"), None)
+        .await;
+    let now = chrono::Utc::now().timestamp_millis();
+    let row = baton_runtime::store::ApprovalLinkRow {
+        id: "expired-nonce".into(),
+        company_id: "default".into(),
+        task_id: task2.clone(),
+        user_id: "bob".into(),
+        created_at: now - 3_600_000,
+        expires_at: now - 1,
+        used_at: None,
+    };
+    api.0.store.insert_approval_link(&row).await.unwrap();
+    let sig = api.0.key.sign(
+        "approval-link",
+        &format!(
+            "{}|{}|{}|{}",
+            row.id, row.task_id, row.user_id, row.expires_at
+        ),
+    );
+    let r = api
+        .call(
+            "",
+            "GET",
+            &format!("/api/v1/approvals/expired-nonce.{sig}"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (err(&r).0, r.1["code"].as_str()),
+        (StatusCode::GONE, Some("link_expired"))
+    );
+
+    // A link acts for its user only while that user holds the task: bob's
+    // link stops working once the task is delegated to carol.
+    let (s, v) = api
+        .call(
+            "bob",
+            "POST",
+            &format!("/api/v1/tasks/{task2}/link"),
+            Some(json!({})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{v}");
+    let bobs = v["token"].as_str().unwrap().to_owned();
+    api.call(
+        "bob",
+        "POST",
+        &format!("/api/v1/tasks/{task2}/delegate"),
+        Some(json!({"userId": "carol"})),
+    )
+    .await;
+    let r = api
+        .call(
+            "",
+            "POST",
+            &format!("/api/v1/approvals/{bobs}/complete"),
+            Some(json!({"values": {"decision": "yes"}})),
+        )
+        .await;
+    assert_eq!(err(&r).0, StatusCode::FORBIDDEN, "{}", r.1);
+    // Refused, so not used up: still opens (and still refuses).
+    let r = api
+        .call("", "GET", &format!("/api/v1/approvals/{bobs}"), None)
+        .await;
+    assert_eq!(err(&r).0, StatusCode::FORBIDDEN, "{}", r.1);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[path = "../../nodes/tests/common/smtp.rs"]
+mod smtp;
+
+/// The token in a notice's link.
+fn token_in(text: &str) -> String {
+    let at = text.find("/m/approve/").expect("a link") + "/m/approve/".len();
+    text[at..]
+        .split(|c: char| c.is_whitespace() || c == ')' || c == '（')
+        .next()
+        .unwrap()
+        .to_owned()
+}
+
+/// A task that gets an assignee mails that user a signed link (claimed:
+/// the claimer; delegated: the delegate), once each, through a real SMTP
+/// server; the delegate's link completes the task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_assigned_task_mails_its_assignee_a_link() {
+    let Some(mail) = smtp::smtp("notice").await else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("baton-web-notice-{}", std::process::id()));
+    let api = setup(&dir).await;
+    for (u, e) in [
+        ("alice", "alice@example.com"),
+        ("carol", "carol@example.com"),
+    ] {
+        let mut row = api.0.store.user(u).await.unwrap().unwrap();
+        row.email = e.into();
+        api.0.store.put_user(&row).await.unwrap();
+    }
+    baton_web::notify::spawn(
+        api.0.clone(),
+        baton_web::notify::MailSettings {
+            host: "127.0.0.1".into(),
+            port: mail.port,
+            security: Some("none".into()),
+            user: None,
+            password: None,
+            from: "Baton <baton@example.com>".into(),
+            public_url: "http://baton.test/".into(),
+        },
+    );
+    let wait_for = |n: usize| {
+        let mail = &mail;
+        async move {
+            for _ in 0..200 {
+                if mail.messages().len() >= n {
+                    return mail.messages();
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+            panic!("{n} notices never came: {:?}", mail.messages());
+        }
+    };
+    let instance = start(&api, 9).await;
+    // Offered to a group, held by nobody: nobody to mail yet.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert!(mail.messages().is_empty(), "{:?}", mail.messages());
+    let (_, todo) = api.call("alice", "GET", "/api/v1/tasks", None).await;
+    let task = ids(&todo)[0].clone();
+    api.call(
+        "alice",
+        "POST",
+        &format!("/api/v1/tasks/{task}/claim"),
+        None,
+    )
+    .await;
+    let m = wait_for(1).await;
+    assert_eq!(m[0]["rcpt"], json!(["alice@example.com"]));
+    assert!(
+        m[0]["subject"]
+            .as_str()
+            .unwrap()
+            .contains("Approve the change"),
+        "{}",
+        m[0]
+    );
+    let text = m[0]["text"].as_str().unwrap();
+    assert!(text.contains("http://baton.test/m/approve/"), "{text}");
+    let alices = token_in(text);
+    let (s, v) = api
+        .call("", "GET", &format!("/api/v1/approvals/{alices}"), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+
+    api.call(
+        "alice",
+        "POST",
+        &format!("/api/v1/tasks/{task}/delegate"),
+        Some(json!({"userId": "carol"})),
+    )
+    .await;
+    let m = wait_for(2).await;
+    assert_eq!(m[1]["rcpt"], json!(["carol@example.com"]));
+    let carols = token_in(m[1]["text"].as_str().unwrap());
+    // Alice's link no longer acts; carol's completes the task.
+    let r = api
+        .call(
+            "",
+            "POST",
+            &format!("/api/v1/approvals/{alices}/complete"),
+            Some(json!({"values": {"decision": "yes"}})),
+        )
+        .await;
+    assert_eq!(r.0, StatusCode::FORBIDDEN, "{}", r.1);
+    let (s, v) = api
+        .call(
+            "",
+            "POST",
+            &format!("/api/v1/approvals/{carols}/complete"),
+            Some(json!({"values": {"decision": "yes"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["completedBy"], "carol");
+    let (_, inst) = api
+        .call(
+            "admin",
+            "GET",
+            &format!("/api/v1/instances/{instance}"),
+            None,
+        )
+        .await;
+    assert_eq!(inst["status"], "completed", "{inst}");
+    // One notice per assignee, never repeated.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mail.messages().len(), 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}

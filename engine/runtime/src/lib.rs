@@ -2,6 +2,7 @@
 //! job handlers, timers and the store.
 pub mod deploy;
 pub mod engine;
+pub mod feed;
 pub mod handlers;
 pub mod job;
 pub mod machine;

@@ -100,6 +100,7 @@ on_both!(
     a_boundary_timer_cancels_a_running_node,
     call_process_passes_the_call_variables,
     an_interrupted_non_idempotent_node_is_not_rerun,
+    a_noop_for_a_host_is_routed_to_it_a_script_never,
 );
 
 async fn secrets_are_encrypted_at_rest(db: TestDb) {
@@ -478,5 +479,56 @@ async fn an_interrupted_non_idempotent_node_is_not_rerun(db: TestDb) {
         std::fs::read_to_string(&marker).unwrap(),
         "run\n",
         "ran exactly once"
+    );
+}
+
+/// Built-in kinds run on the server, except a `noop` with a literal `host`:
+/// the relay has its own `noop` (a link probed end to end, the relay
+/// benchmark). A script is never routed.
+async fn a_noop_for_a_host_is_routed_to_it_a_script_never(db: TestDb) {
+    use baton_runtime::engine::JobHandler;
+    use baton_runtime::job::JobInput;
+    use baton_runtime::store::HostRow;
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    db.store
+        .put_host(&HostRow::new("h-route", DEFAULT_COMPANY, "relay-route"))
+        .await
+        .unwrap();
+    let handler = NodeHandler::new(
+        Registry::with_defaults(),
+        Arc::new(resources(&db.store, &key)),
+        Some(db.store.clone()),
+    );
+    let route = async |kind: &str, props: Value| {
+        let job: JobInput = serde_json::from_value(json!({
+            "id": "i:1", "instance_id": "i", "exec": 1, "attempt": 1,
+            "element_id": "t", "kind": kind, "props": props,
+        }))
+        .unwrap();
+        match handler.route(DEFAULT_COMPANY, &job) {
+            Some(lookup) => lookup.await,
+            None => None,
+        }
+    };
+    let host = Some("h-route".to_owned());
+    assert_eq!(route("noop", json!({"host": "relay-route"})).await, host);
+    assert_eq!(route("noop", json!({"host": "h-route"})).await, host);
+    assert_eq!(
+        route("local-command", json!({"host": "relay-route"})).await,
+        host
+    );
+    assert_eq!(route("noop", json!({})).await, None);
+    assert_eq!(route("noop", json!({"host": "${where}"})).await, None);
+    assert_eq!(
+        route("noop", json!({"host": "relay-route", "inCloud": true})).await,
+        None
+    );
+    assert_eq!(
+        route("script:javascript", json!({"host": "relay-route"})).await,
+        None
+    );
+    assert_eq!(
+        route("script:rhai", json!({"host": "relay-route"})).await,
+        None
     );
 }

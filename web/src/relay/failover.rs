@@ -30,6 +30,9 @@ async fn sweep_once(hub: &Arc<RelayHub>) -> Result<()> {
     let before = now - hub.cfg.lost_after.as_millis() as i64;
     for h in store.stale_hosts(before).await? {
         if store.mark_host_lost(&h.id, before).await? {
+            let mut lost = h.clone();
+            lost.state = LOST.to_owned();
+            hub.publish_host(&lost, false);
             let silent = h.last_seen.map(|t| (now - t) / 1000).unwrap_or(0);
             tracing::warn!(host = h.name, "relay lost: no heartbeat for {silent} s");
             fail_over(hub, h, &format!("no heartbeat for {silent} s")).await?;

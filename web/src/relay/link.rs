@@ -37,7 +37,8 @@ pub(crate) enum Control {
     Close(String),
 }
 
-/// Frames per second a relay may send before it counts as flooding.
+/// Frames per second a relay may send before it counts as flooding (frames
+/// that accept or finish jobs the link holds do not count).
 const MAX_FRAMES_PER_S: u32 = 2_000;
 /// Unreadable frames per ten seconds before the link is closed.
 const MAX_BAD_PER_10S: u32 = 50;
@@ -59,6 +60,9 @@ struct Link {
     globals: Map<String, Value>,
     /// Claiming paused until then (the relay refused jobs: its queue is full).
     pause_until: Option<Instant>,
+    /// The last claim stopped at the window: jobs may be waiting. Results
+    /// that free room claim again at once instead of at the next poll.
+    more: bool,
     logs: mpsc::UnboundedSender<JobLogRow>,
     ctl: mpsc::UnboundedSender<Control>,
 }
@@ -129,6 +133,7 @@ pub(crate) async fn run(
         held: HashMap::new(),
         globals: Map::new(),
         pause_until: None,
+        more: false,
         logs,
         ctl,
     };
@@ -235,6 +240,7 @@ impl Link {
         // Back: whoever covered this host is free again.
         store.release_cover(&self.host.id).await?;
         self.reload().await?;
+        self.hub.publish_host(&self.host, true);
         tracing::info!(
             host = self.host.name,
             peer = %self.peer,
@@ -434,13 +440,18 @@ impl Link {
                     last_rx = Instant::now();
                     if second.elapsed() >= Duration::from_secs(1) { second = Instant::now(); frames_in_s = 0; }
                     if ten.elapsed() >= Duration::from_secs(10) { ten = Instant::now(); bad_in_10s = 0; }
-                    frames_in_s += 1;
+                    let decoded = decode::<ToServer>(text.as_str());
+                    // A frame that settles work this link sent is never a
+                    // flood: a busy relay sends many (bounded by the window).
+                    if !decoded.as_ref().is_ok_and(|d| self.settles_work(&d.messages)) {
+                        frames_in_s += 1;
+                    }
                     if frames_in_s > MAX_FRAMES_PER_S {
                         let why = format!("flooding: more than {MAX_FRAMES_PER_S} frames in a second");
                         let _ = self.send(sink, &[ToRelay::Error { code: "flood".into(), message: why.clone() }]).await;
                         return why;
                     }
-                    match decode::<ToServer>(text.as_str()) {
+                    match decoded {
                         Ok(d) => {
                             for e in &d.errors {
                                 bad_in_10s += 1;
@@ -510,6 +521,15 @@ impl Link {
                     }
                 }
             }
+            // Results made room while jobs were left in the store: take
+            // them now (a wake or the poll may be far off). A tenth of the
+            // window at least, so a trickle of results is not a claim each.
+            if self.more
+                && self.hub.cfg.window.saturating_sub(self.held.len())
+                    >= (self.hub.cfg.window / 10).max(1)
+            {
+                self.claim(&mut out).await;
+            }
             if let Some(end) = self.send(sink, &out).await {
                 return end;
             }
@@ -532,6 +552,22 @@ impl Link {
         None
     }
 
+    /// Whether the messages accept or finish a job this link holds (and
+    /// has not seen accepted, for `accepted`).
+    fn settles_work(&self, messages: &[ToServer]) -> bool {
+        messages.iter().any(|m| match m {
+            ToServer::Result {
+                job_id, attempt, ..
+            } => self.held.get(job_id).is_some_and(|h| h.attempt == *attempt),
+            ToServer::Accepted { jobs } => jobs.iter().any(|r| {
+                self.held
+                    .get(&r.job_id)
+                    .is_some_and(|h| h.attempt == r.attempt && !h.accepted)
+            }),
+            _ => false,
+        })
+    }
+
     /// Claims due jobs of the hosts this link serves, up to the window.
     async fn claim(&mut self, out: &mut Vec<ToRelay>) {
         if self.pause_until.is_some_and(|t| Instant::now() < t) {
@@ -539,9 +575,11 @@ impl Link {
         }
         let now = self.now();
         let lease = self.hub.cfg.lease.as_millis() as i64;
+        self.more = false;
         for host in self.serving() {
             let room = self.hub.cfg.window.saturating_sub(self.held.len());
             if room == 0 {
+                self.more = true;
                 return;
             }
             let rows = match self
@@ -556,6 +594,7 @@ impl Link {
                     return;
                 }
             };
+            self.more |= rows.len() >= room;
             let mut jobs = Vec::with_capacity(rows.len());
             for row in rows {
                 match self.relay_job(&row) {
@@ -912,6 +951,9 @@ impl Link {
             .await
         {
             tracing::warn!("recording a closed relay link: {e}");
+        }
+        if let Ok(Some(h)) = self.hub.store.host_by_id(&self.host.id).await {
+            self.hub.publish_host(&h, false);
         }
     }
 }

@@ -164,6 +164,18 @@ impl RelayHub {
         }
     }
 
+    /// Tells the live feed a host's state.
+    pub(crate) fn publish_host(&self, host: &baton_runtime::store::HostRow, linked: bool) {
+        self.engine
+            .feed()
+            .publish(vec![baton_runtime::feed::Change::Host {
+                company: host.company_id.clone(),
+                id: host.id.clone(),
+                state: host.state.clone(),
+                linked,
+            }]);
+    }
+
     /// Wakes every link (a failover moved work somewhere).
     pub(crate) fn wake_all(&self) {
         for l in self

@@ -1,7 +1,13 @@
 //! Every route, registered with its OpenAPI description, and [`ROUTES`]: the
 //! permission each one needs (the permission-matrix test is generated from it).
 
+pub mod approvals;
+pub mod events;
+pub mod forms;
+pub mod holidays;
 pub mod hosts;
+pub mod languages;
+pub mod nodes;
 pub mod package;
 pub mod processes;
 pub mod reports;
@@ -86,6 +92,7 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/audit", Needs(F::Users, View)),
     r("POST", "/api/v1/processes", Needs(F::Editor, Manage)),
     r("GET", "/api/v1/processes", Needs(F::Editor, View)),
+    r("GET", "/api/v1/node-types", Needs(F::Editor, View)),
     r(
         "GET",
         "/api/v1/processes/{key}/versions/{version}",
@@ -109,7 +116,11 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/instances/{id}/skip",
         Needs(F::Monitor, Manage),
     ),
+    r("GET", "/api/v1/events", Needs(F::Monitor, View)),
     r("GET", "/api/v1/tasks", Needs(F::Tasks, View)),
+    r("POST", "/api/v1/tasks/{id}/link", Needs(F::Tasks, Manage)),
+    r("GET", "/api/v1/approvals/{token}", Anonymous),
+    r("POST", "/api/v1/approvals/{token}/complete", Anonymous),
     r("GET", "/api/v1/tasks/{id}", Needs(F::Tasks, View)),
     r("POST", "/api/v1/tasks/{id}/claim", Needs(F::Tasks, Manage)),
     r(
@@ -173,6 +184,33 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/v1/data-sources/{id}/test",
         Needs(F::DataSources, View),
+    ),
+    r("GET", "/api/v1/forms", Needs(F::Forms, View)),
+    r("POST", "/api/v1/forms", Needs(F::Forms, Manage)),
+    r("GET", "/api/v1/forms/{id}", Needs(F::Forms, View)),
+    r("PUT", "/api/v1/forms/{id}", Needs(F::Forms, Manage)),
+    r("DELETE", "/api/v1/forms/{id}", Needs(F::Forms, Manage)),
+    r("GET", "/api/v1/holidays", Needs(F::Holidays, View)),
+    r("POST", "/api/v1/holidays", Needs(F::Holidays, Manage)),
+    r("GET", "/api/v1/holidays/{id}", Needs(F::Holidays, View)),
+    r("PUT", "/api/v1/holidays/{id}", Needs(F::Holidays, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/holidays/{id}",
+        Needs(F::Holidays, Manage),
+    ),
+    r("GET", "/api/v1/languages", Needs(F::Languages, View)),
+    r("POST", "/api/v1/languages", Needs(F::Languages, Manage)),
+    r("GET", "/api/v1/languages/{code}", Needs(F::Languages, View)),
+    r(
+        "PUT",
+        "/api/v1/languages/{code}",
+        Needs(F::Languages, Manage),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/languages/{code}",
+        Needs(F::Languages, Manage),
     ),
     r(
         "GET",
@@ -282,12 +320,17 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(system::list_audit))
         .routes(routes!(processes::deploy, processes::list_processes))
+        .routes(routes!(nodes::list_node_types))
         .routes(routes!(processes::get_version))
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::terminate))
         .routes(routes!(processes::retry))
         .routes(routes!(processes::skip))
+        .routes(routes!(events::events))
+        .routes(routes!(approvals::issue_link))
+        .routes(routes!(approvals::open_link))
+        .routes(routes!(approvals::complete_link))
         .routes(routes!(tasks::list_tasks))
         .routes(routes!(tasks::get_task))
         .routes(routes!(tasks::claim))
@@ -318,6 +361,27 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             resources::delete_data_source
         ))
         .routes(routes!(resources::test_data_source))
+        .routes(routes!(forms::list_forms, forms::create_form))
+        .routes(routes!(
+            forms::get_form,
+            forms::update_form,
+            forms::delete_form
+        ))
+        .routes(routes!(holidays::list_holidays, holidays::create_holiday))
+        .routes(routes!(
+            holidays::get_holiday,
+            holidays::update_holiday,
+            holidays::delete_holiday
+        ))
+        .routes(routes!(
+            languages::list_languages,
+            languages::create_language
+        ))
+        .routes(routes!(
+            languages::get_language,
+            languages::update_language,
+            languages::delete_language
+        ))
         .routes(routes!(reports::list_templates, reports::upload_template))
         .routes(routes!(
             reports::get_template,

@@ -1,6 +1,8 @@
 //! Schedules: the preview of a schedule being edited (the next fire times
-//! with its window and holiday calendar applied). Stored schedules' routes
-//! come with companies in the engine (see the README).
+//! with its window and holiday calendar applied), and stored schedules.
+//! A schedule's `calendar` is a calendar's JSON or the id or name of a
+//! stored one (`/api/v1/holidays`): the schedule keeps a copy, which
+//! replacing that calendar updates (see `holidays.rs`).
 
 use axum::Json;
 use baton_schedule::calendar::HolidayCalendar;
@@ -30,7 +32,8 @@ pub struct PreviewInput {
     pub tz: Option<String>,
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
-    /// A holiday calendar (the JSON of `templates/holidays/`).
+    /// A holiday calendar (the JSON of `templates/holidays/`), or the id or
+    /// name of a stored one (`/api/v1/holidays`).
     #[schema(value_type = Option<Object>)]
     pub calendar: Option<serde_json::Value>,
     /// Fires inside a holiday: `skip` (default) or `shift` to the next working time.
@@ -124,6 +127,32 @@ fn spec_of(w: &When) -> ApiResult<ScheduleSpec> {
     Ok(spec)
 }
 
+/// A schedule's `calendar`: a string names a stored calendar of the
+/// caller's company (by id or name), whose JSON it becomes.
+async fn resolve_calendar(
+    state: &AppState,
+    caller: &Caller,
+    calendar: Option<serde_json::Value>,
+) -> ApiResult<Option<serde_json::Value>> {
+    let Some(serde_json::Value::String(key)) = &calendar else {
+        return Ok(calendar);
+    };
+    let stored = state
+        .store
+        .holiday_calendar(caller.company_id(), key)
+        .await?
+        .ok_or_else(|| {
+            ApiError::invalid(
+                "body.calendar",
+                format!("no holiday calendar `{key}` (see /api/v1/holidays)"),
+                format!("找不到节假日模版「{key}」"),
+            )
+        })?;
+    Ok(Some(
+        serde_json::to_value(&stored.calendar).map_err(ApiError::internal)?,
+    ))
+}
+
 fn spec_error(e: Error) -> ApiError {
     let field = match &e {
         Error::Cron { .. } => "body.cron",
@@ -137,8 +166,13 @@ fn spec_error(e: Error) -> ApiError {
 /// The next fire times of a schedule as edited.
 #[utoipa::path(post, path = "/api/v1/schedules/preview", tag = "schedules", request_body = PreviewInput,
     responses((status = 200, body = Preview)))]
-pub async fn preview(caller: Caller, Body(b): Body<PreviewInput>) -> ApiResult<Json<Preview>> {
+pub async fn preview(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(b): Body<PreviewInput>,
+) -> ApiResult<Json<Preview>> {
     caller.require(Function::Schedules, Level::View)?;
+    let calendar = resolve_calendar(&state, &caller, b.calendar).await?;
     let n = b.n.unwrap_or(10);
     if !(1..=100).contains(&n) {
         return Err(bad("body.n", "n must be between 1 and 100"));
@@ -149,7 +183,7 @@ pub async fn preview(caller: Caller, Body(b): Body<PreviewInput>) -> ApiResult<J
         tz: b.tz,
         valid_from: b.valid_from,
         valid_until: b.valid_until,
-        calendar: b.calendar,
+        calendar,
         holiday_policy: b.holiday_policy,
         misfire: None,
     })?
@@ -183,6 +217,7 @@ pub struct ScheduleInput {
     pub tz: Option<String>,
     pub valid_from: Option<DateTime<Utc>>,
     pub valid_until: Option<DateTime<Utc>>,
+    /// A holiday calendar's JSON, or the id or name of a stored one.
     #[schema(value_type = Option<Object>)]
     pub calendar: Option<serde_json::Value>,
     pub holiday_policy: Option<String>,
@@ -256,13 +291,14 @@ async fn save(
             "此服务器未运行流程引擎",
         )
     })?;
+    let calendar = resolve_calendar(state, caller, b.calendar).await?;
     let spec = spec_of(&When {
         cron: b.cron,
         dialect: b.dialect,
         tz: b.tz,
         valid_from: b.valid_from,
         valid_until: b.valid_until,
-        calendar: b.calendar,
+        calendar,
         holiday_policy: b.holiday_policy,
         misfire: b.misfire,
     })?;

@@ -106,14 +106,14 @@ pub struct TaskDetail {
 
 /// Who the caller is to tasks: the names a process may give it (id,
 /// username), its groups (ids and names), whether it is a company admin.
-struct Me {
-    ids: Vec<String>,
-    groups: Vec<String>,
-    admin: bool,
+pub(crate) struct Me {
+    pub(crate) ids: Vec<String>,
+    pub(crate) groups: Vec<String>,
+    pub(crate) admin: bool,
 }
 
 impl Me {
-    async fn of(state: &AppState, caller: &Caller) -> ApiResult<Me> {
+    pub(crate) async fn of(state: &AppState, caller: &Caller) -> ApiResult<Me> {
         let mut ids = vec![caller.user.id.clone()];
         if caller.user.username != caller.user.id {
             ids.push(caller.user.username.clone());
@@ -306,7 +306,7 @@ pub async fn list_tasks(
 }
 
 /// The task with its instance and the variables its form needs.
-async fn detail(state: &AppState, t: UserTaskRow) -> ApiResult<TaskDetail> {
+pub(crate) async fn detail(state: &AppState, t: UserTaskRow) -> ApiResult<TaskDetail> {
     let row = state
         .store
         .load_instance(&t.instance_id)
@@ -348,6 +348,28 @@ pub async fn get_task(
     Ok(Json(detail(&state, t).await?))
 }
 
+/// An open task the caller holds (or any open task of its company, for an
+/// admin): what acting on it through a link needs.
+pub(crate) async fn task_for(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<UserTaskRow> {
+    let (t, me) = own_task(state, caller, id).await?;
+    ensure_open(state, &t).await?;
+    if !me.admin && !me.holds(&t) {
+        return Err(if t.assignee.is_none() {
+            claim_first()
+        } else {
+            forbidden(
+                "only the task's assignee or an admin may act on it",
+                "只有任务的办理人或管理员可以办理",
+            )
+        });
+    }
+    Ok(t)
+}
+
 /// The task as stored now (after a change).
 async fn reread(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
     state
@@ -355,6 +377,24 @@ async fn reread(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
         .user_task(id)
         .await?
         .ok_or_else(|| ApiError::not_found("task"))
+}
+
+/// Rereads a task changed through the API and tells the live feed.
+async fn changed_task(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
+    let t = reread(state, id).await?;
+    if let Some(engine) = state.engine.get() {
+        engine
+            .feed()
+            .publish(vec![baton_runtime::feed::Change::Task {
+                company: company_of(&t.definition_id).to_owned(),
+                id: t.id.clone(),
+                instance_id: t.instance_id.clone(),
+                state: t.state.clone(),
+                assignee: t.assignee.clone(),
+                candidate_groups: t.candidate_groups.clone(),
+            }]);
+    }
+    Ok(t)
 }
 
 /// Take an unassigned task offered to one of the caller's groups (an admin: any).
@@ -395,7 +435,7 @@ pub async fn claim(
     state
         .audit(&caller, "claim", &format!("task:{id}"), "")
         .await;
-    Ok(Json(view(&reread(&state, &id).await?)))
+    Ok(Json(view(&changed_task(&state, &id).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -475,7 +515,7 @@ pub async fn delegate(
             &format!("to {}", to.username),
         )
         .await;
-    Ok(Json(view(&reread(&state, &id).await?)))
+    Ok(Json(view(&changed_task(&state, &id).await?)))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -488,7 +528,9 @@ pub struct CompleteInput {
 }
 
 /// Complete the task (its assignee or an admin): the form values become
-/// process variables and the instance moves on. Answers 200 once the engine
+/// process variables and the instance moves on. When the task's form key
+/// names a stored form of the company, the values must fit it (a bad one:
+/// 400 on `body.values.FIELD`). Answers 200 once the engine
 /// has applied it (202 if it has not within 10 s: it will).
 #[utoipa::path(post, path = "/api/v1/tasks/{id}/complete", tag = "tasks", params(("id" = String, Path)),
     request_body = CompleteInput,
@@ -537,6 +579,13 @@ pub async fn complete(
                 "只有任务的办理人或管理员可以完成该任务",
             )
         });
+    }
+    // A form key naming a stored form of the company: the values must fit it.
+    if let Some(key) = t.form_key.as_deref().filter(|k| !k.is_empty())
+        && let Some(form) = state.store.form_by_key(caller.company_id(), key).await?
+    {
+        crate::forms::check_values(&super::forms::fields_of(&form)?, &vars)
+            .map_err(|e| ApiError::invalid(&format!("body.values.{}", e.field), e.message, e.zh))?;
     }
     let exec = u32::try_from(t.exec).map_err(ApiError::internal)?;
     let row = state

@@ -220,6 +220,9 @@ async fn cycle(inner: &Arc<Inner>, cache: &mut HashMap<String, Live>, inputs: Ve
             for j in &batch.jobs_cancelled {
                 inner.handler.cancel(j);
             }
+            if inner.feed.wanted() {
+                inner.feed.publish(crate::feed::changes_of(&batch));
+            }
             if let Some(listener) = inner.listener.get() {
                 let mut hosts: Vec<String> = batch
                     .jobs_new

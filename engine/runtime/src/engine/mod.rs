@@ -185,6 +185,8 @@ pub(crate) struct Inner {
     pub stopping: std::sync::atomic::AtomicBool,
     /// Told about routed and cancelled jobs ([`Engine::listen`]).
     pub listener: std::sync::OnceLock<Arc<dyn WorkListener>>,
+    /// What changed, after each commit ([`Engine::feed`]).
+    pub feed: crate::feed::Feed,
 }
 
 #[derive(Default)]
@@ -202,7 +204,9 @@ impl Engine {
         opts: Options,
     ) -> Result<Engine, Error> {
         let (tx, rx) = mpsc::unbounded_channel();
+        let feed = crate::feed::Feed::new(&store, &opts.worker);
         let inner = Arc::new(Inner {
+            feed,
             store,
             clock,
             handler,
@@ -225,6 +229,12 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// The live feed: this engine's changes after each commit and, on
+    /// PostgreSQL, those of every other engine on the database.
+    pub fn feed(&self) -> &crate::feed::Feed {
+        &self.inner.feed
     }
 
     /// Graceful stop: claim no more jobs, timers or ticks; start no new job

@@ -13,10 +13,12 @@
 //! read while the writer writes). PostgreSQL uses one pool for both.
 
 mod accounts;
+mod approvals;
 mod claim;
 mod codec;
 mod commit;
 mod error;
+mod forms;
 mod hosts;
 mod read;
 mod reports;
@@ -38,8 +40,10 @@ use sea_orm::{
 };
 
 pub use accounts::{AuditRow, CompanyRow, GroupRow, SessionRow, TokenRow, UserRow};
+pub use approvals::ApprovalLinkRow;
 use error::Context;
 pub use error::{Error, Result};
+pub use forms::{FormRow, HolidayCalendarRow, LanguageRow};
 pub use hosts::{
     CONNECTED, FailoverRow, HostGroupRow, HostRow, LOST, NOT_INITIALISED, RelayEventRow,
     RelaySecretRow,
@@ -50,7 +54,7 @@ pub use resources::{AccountRow, DataSourceRow, JobLogRow};
 pub use rows::*;
 pub use schedules::{Overlap, ScheduleRow};
 pub use sql::Dialect;
-pub use tasks::{TaskScope, UserTaskRow};
+pub use tasks::{TaskScope, UserTaskRow, split_groups};
 
 /// How long a SQLite connection waits for another process's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);
@@ -121,6 +125,52 @@ impl Store {
 
     pub fn dialect(&self) -> Dialect {
         self.inner.dialect
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        self.inner.dialect == Dialect::Postgres
+    }
+
+    /// PostgreSQL `pg_notify(channel, payload)` (the live feed between
+    /// servers). An error on SQLite.
+    pub async fn notify(&self, channel: &str, payload: &str) -> Result<()> {
+        let pool = self.pg_pool("notify")?;
+        sea_orm::sqlx::query("SELECT pg_notify($1, $2)")
+            .bind(channel)
+            .bind(payload)
+            .execute(pool)
+            .await
+            .map(|_| ())
+            .map_err(|e| Error::Db {
+                op: "notify",
+                source: sea_orm::DbErr::Custom(e.to_string()),
+            })
+    }
+
+    /// A PostgreSQL listener on `channel`, on its own connection.
+    pub async fn listen(&self, channel: &str) -> Result<sea_orm::sqlx::postgres::PgListener> {
+        let pool = self.pg_pool("listen")?;
+        let mut l = sea_orm::sqlx::postgres::PgListener::connect_with(pool)
+            .await
+            .map_err(|e| Error::Db {
+                op: "listen",
+                source: sea_orm::DbErr::Custom(e.to_string()),
+            })?;
+        l.listen(channel).await.map_err(|e| Error::Db {
+            op: "listen",
+            source: sea_orm::DbErr::Custom(e.to_string()),
+        })?;
+        Ok(l)
+    }
+
+    fn pg_pool(&self, op: &'static str) -> Result<&sea_orm::sqlx::PgPool> {
+        if !self.is_postgres() {
+            return Err(Error::Db {
+                op,
+                source: sea_orm::DbErr::Custom("only on PostgreSQL".into()),
+            });
+        }
+        Ok(self.inner.write.get_postgres_connection_pool())
     }
 
     /// The PostgreSQL `LISTEN/NOTIFY` channel on which engines wake each

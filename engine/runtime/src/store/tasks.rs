@@ -112,7 +112,7 @@ fn decode(r: &QueryResult) -> Result<UserTaskRow> {
 }
 
 /// `candidateGroups="ops, admins"` as `["ops", "admins"]`.
-fn split_groups(s: Option<&str>) -> Vec<String> {
+pub fn split_groups(s: Option<&str>) -> Vec<String> {
     s.unwrap_or_default()
         .split(',')
         .map(str::trim)

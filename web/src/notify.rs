@@ -1,0 +1,161 @@
+//! Telling people of their tasks by mail: when a user task gets an assignee
+//! (created assigned, claimed or delegated), the assignee receives a mail
+//! with a signed approval link (`routes/approvals.rs`) that opens the task
+//! on the mobile page. The live feed says when (`baton_runtime::feed`); the
+//! `task_notices` table makes one server send each notice once, however many
+//! servers hear of the task. Mail goes through the `mail` node, so SMTP,
+//! STARTTLS / TLS and credentials behave exactly as in a process.
+
+use std::sync::Arc;
+
+use baton_nodes::resources::MemResources;
+use baton_nodes::{Ctx, JobInfo, Registry, RunResult};
+use baton_runtime::feed::Change;
+use serde_json::{Map, Value, json};
+use tokio::sync::broadcast::error::RecvError;
+
+use crate::AppState;
+use crate::auth::now_ms;
+
+/// Where notices are sent from (`serve --smtp-*`).
+#[derive(Debug, Clone)]
+pub struct MailSettings {
+    pub host: String,
+    pub port: u16,
+    /// `none`, `starttls` or `tls` (default by port, as the mail node does).
+    pub security: Option<String>,
+    pub user: Option<String>,
+    pub password: Option<String>,
+    /// The sender, e.g. `Baton <baton@example.com>`.
+    pub from: String,
+    /// The server's address as people reach it, e.g. `https://baton.example.com`.
+    pub public_url: String,
+}
+
+/// Sends notices for as long as the engine runs.
+pub fn spawn(state: AppState, mail: MailSettings) {
+    let Some(engine) = state.engine.get() else {
+        return;
+    };
+    let mut rx = engine.feed().subscribe();
+    tokio::spawn(async move {
+        loop {
+            match rx.recv().await {
+                Ok(batch) => {
+                    for c in batch.iter() {
+                        if let Change::Task {
+                            company,
+                            id,
+                            state: s,
+                            assignee: Some(assignee),
+                            ..
+                        } = c
+                            && s == "open"
+                            && let Err(e) = notify(&state, &mail, company, id, assignee).await
+                        {
+                            tracing::warn!(task = id, "task notice: {e}");
+                        }
+                    }
+                }
+                Err(RecvError::Lagged(n)) => {
+                    tracing::warn!("task notices: {n} batches of changes missed (busy)")
+                }
+                Err(RecvError::Closed) => return,
+            }
+        }
+    });
+}
+
+/// Mails `assignee` a link to task `id`, unless somebody did already.
+async fn notify(
+    state: &AppState,
+    mail: &MailSettings,
+    company: &str,
+    id: &str,
+    assignee: &str,
+) -> Result<(), String> {
+    let store = &state.store;
+    let err = |e: baton_runtime::store::Error| e.to_string();
+    let user = match store.user(assignee).await.map_err(err)? {
+        Some(u) if u.company_id == company => Some(u),
+        _ => store.user_by_name(company, assignee).await.map_err(err)?,
+    };
+    let Some(user) = user.filter(|u| !u.disabled && !u.email.trim().is_empty()) else {
+        return Ok(()); // Nobody to write to: the live feed tells the UI.
+    };
+    let Some(task) = store.user_task(id).await.map_err(err)? else {
+        return Ok(());
+    };
+    if task.state != "open"
+        || !store
+            .claim_task_notice(id, &user.id, now_ms())
+            .await
+            .map_err(err)?
+    {
+        return Ok(());
+    }
+    let link = crate::routes::approvals::issue(
+        state,
+        company,
+        id,
+        &user.id,
+        crate::routes::approvals::DEFAULT_HOURS,
+    )
+    .await
+    .map_err(|e| e.en)?;
+    let what = task.name.clone().unwrap_or_else(|| task.element_id.clone());
+    let process = task
+        .process_name
+        .clone()
+        .unwrap_or_else(|| baton_runtime::tenancy::bare(&task.definition_id).to_owned());
+    let url = format!("{}{}", mail.public_url.trim_end_matches('/'), link.url);
+    let until = chrono::DateTime::from_timestamp_millis(link.expires_at)
+        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+        .unwrap_or_default();
+    let text = format!(
+        "{name}，您有一项待办：{what}（流程 {process}）。\n打开并办理：{url}\n（链接仅可使用一次，{until} 前有效）\n\n\
+         {name}, a task waits for you: {what} (process {process}).\nOpen and act on it: {url}\n\
+         (the link works once, until {until})\n",
+        name = user.name,
+    );
+    send(mail, &user.email, &format!("[Baton] {what}"), &text).await
+}
+
+/// One plain-text mail through the `mail` node. Every value is a variable,
+/// so nothing in a task's name is read as `${}`.
+async fn send(mail: &MailSettings, to: &str, subject: &str, text: &str) -> Result<(), String> {
+    let mut props = Map::new();
+    let mut vars = Map::new();
+    let mut set = |name: &str, value: Value| {
+        props.insert(name.into(), json!(format!("${{{name}}}")));
+        vars.insert(name.into(), value);
+    };
+    set("smtpHost", json!(mail.host));
+    set("smtpPort", json!(mail.port));
+    if let Some(s) = &mail.security {
+        set("smtpSecurity", json!(s));
+    }
+    if let Some(u) = &mail.user {
+        set("smtpUser", json!(u));
+    }
+    if let Some(p) = &mail.password {
+        set("smtpPassword", json!(p));
+    }
+    set("from", json!(mail.from));
+    set("to", json!(to));
+    set("subject", json!(subject));
+    set("text", json!(text));
+    let ctx = Ctx::new(
+        JobInfo {
+            element_id: "task-notice".into(),
+            ..Default::default()
+        },
+        props,
+        Arc::new(MemResources::default()),
+    )
+    .with_vars(vars);
+    match Registry::with_defaults().run("mail", ctx).await {
+        RunResult::Done { .. } => Ok(()),
+        RunResult::Failed(e) => Err(e.to_string()),
+    }
+}
