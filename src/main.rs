@@ -5,7 +5,7 @@ mod cli;
 
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -55,7 +55,17 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = Args::parse();
+    let argv: Vec<std::ffi::OsString> = std::env::args_os().collect();
+    let args = match cli::config::layered(Args::command(), &argv) {
+        Ok(cmd) => {
+            let matches = cmd.get_matches_from(&argv);
+            Args::from_arg_matches(&matches).unwrap_or_else(|e| e.exit())
+        }
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            return ExitCode::from(2);
+        }
+    };
     let res = match args.cmd {
         Cmd::Validate(a) => cli::validate::main(a),
         Cmd::Run(a) => cli::run::main(a),

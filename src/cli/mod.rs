@@ -2,6 +2,7 @@
 pub mod bench;
 pub mod bench_relay;
 pub mod bench_schedules;
+pub mod config;
 pub mod report;
 pub mod run;
 pub mod schedule;

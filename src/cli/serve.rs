@@ -92,6 +92,10 @@ pub struct RelayArgs {
 
 #[derive(clap::Args, Clone)]
 pub struct EngineArgs {
+    /// A configuration file (TOML; its keys are these long flags, its values
+    /// their defaults); default ./baton.toml when it exists.
+    #[arg(long, env = "BATON_CONFIG")]
+    pub config: Option<PathBuf>,
     /// sqlite://FILE?mode=rwc (default ./baton.db) or postgres://…
     #[arg(long, env = "BATON_STORE", default_value = super::DEFAULT_STORE)]
     pub store: String,
@@ -116,6 +120,7 @@ pub struct EngineArgs {
 impl Default for EngineArgs {
     fn default() -> Self {
         EngineArgs {
+            config: None,
             store: super::DEFAULT_STORE.into(),
             lease_ms: 30_000,
             poll_ms: 100,
@@ -404,6 +409,10 @@ pub fn start_main(a: StartArgs) -> Result<ExitCode> {
 
 #[derive(clap::Args)]
 pub struct StatusArgs {
+    /// A configuration file (TOML; its keys are these long flags, its values
+    /// their defaults); default ./baton.toml when it exists.
+    #[arg(long, env = "BATON_CONFIG")]
+    pub config: Option<PathBuf>,
     #[arg(long, env = "BATON_STORE", default_value = super::DEFAULT_STORE)]
     store: String,
 }
