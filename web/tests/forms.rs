@@ -4,20 +4,18 @@
 //! calendar and follows its replacement; completing a task whose form key
 //! names a stored form refuses a value that does not fit and takes one that does.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use baton_nodes::MasterKey;
 use baton_runtime::engine::{Engine, Options, SystemClock};
 use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{CompanyRow, GroupRow, Store, TokenRow, UserRow};
+use baton_runtime::store::{GroupRow, Store};
 use baton_web::AppState;
-use baton_web::auth::sha256_hex;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const CN_2026: &str = include_str!("../../templates/holidays/cn-2026.json");
 
@@ -52,27 +50,7 @@ impl Api {
         uri: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {token}"));
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = baton_web::router(self.state.clone())
-            .oneshot(req)
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        common::call(&self.state, token, method, uri, body).await
     }
 
     /// A call that must answer `want`; its body.
@@ -106,55 +84,6 @@ impl Api {
     }
 }
 
-async fn company(store: &Store, id: &str) {
-    store
-        .put_company(&CompanyRow {
-            id: id.into(),
-            code: id.into(),
-            name: id.into(),
-            wechat_appid: String::new(),
-            wechat_secret_enc: None,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-}
-
-/// A user whose API token is its id.
-async fn user(store: &Store, company: &str, id: &str, admin: bool) {
-    store
-        .put_user(&UserRow {
-            id: id.into(),
-            company_id: company.into(),
-            username: id.into(),
-            name: id.into(),
-            email: String::new(),
-            phone: String::new(),
-            password_hash: "x".into(),
-            admin,
-            submanager_login: false,
-            must_change_password: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    store
-        .insert_token(&TokenRow {
-            id: id.into(),
-            hash: sha256_hex(id),
-            user_id: id.into(),
-            name: "t".into(),
-            created_at: 0,
-            expires_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
-}
-
 async fn setup(name: &str) -> Api {
     let dir = std::env::temp_dir().join(format!("baton-web-forms-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
@@ -162,12 +91,12 @@ async fn setup(name: &str) -> Api {
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
         .await
         .unwrap();
-    company(&store, "default").await;
-    company(&store, "acme").await;
-    user(&store, "default", "admin", true).await;
-    user(&store, "default", "alice", false).await;
-    user(&store, "default", "viewer", false).await;
-    user(&store, "acme", "zed", true).await;
+    common::company(&store, "default").await;
+    common::company(&store, "acme").await;
+    common::user(&store, "default", "admin", true).await;
+    common::user(&store, "default", "alice", false).await;
+    common::user(&store, "default", "viewer", false).await;
+    common::user(&store, "acme", "zed", true).await;
     for (gid, perms, member) in [
         (
             "g-act",

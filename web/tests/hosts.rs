@@ -10,24 +10,23 @@
 //! loads as the relay reads it, whose binary is the one configured, and
 //! whose scripts start and stop it.
 
+mod common;
+
 use std::collections::HashMap;
 use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use baton_nodes::MasterKey;
 use baton_runtime::engine::{Engine, Options, SystemClock};
 use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{CompanyRow, FailoverRow, Store, TokenRow, UserRow};
+use baton_runtime::store::{FailoverRow, Store};
 use baton_web::AppState;
 use baton_web::auth::sha256_hex;
 use baton_web::relay::{RelayConfig, RelayHub, token_of};
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 const CLOUD_PW: &str = "Cloud-terminal-pw-1";
 const RELAY_KEY: &str =
@@ -50,24 +49,7 @@ impl Api {
         uri: &str,
         body: Option<Value>,
     ) -> (StatusCode, Vec<u8>) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {token}"));
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = baton_web::router(self.state.clone())
-            .oneshot(req)
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (status, bytes.to_vec())
+        common::raw(&self.state, token, method, uri, body).await
     }
 
     async fn call(
@@ -77,56 +59,8 @@ impl Api {
         uri: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let (s, bytes) = self.raw(token, method, uri, body).await;
-        (s, serde_json::from_slice(&bytes).unwrap_or(Value::Null))
+        common::call(&self.state, token, method, uri, body).await
     }
-}
-
-async fn user(store: &Store, company: &str, id: &str) {
-    if store.company(company).await.unwrap().is_none() {
-        store
-            .put_company(&CompanyRow {
-                id: company.into(),
-                code: format!("{company}-code"),
-                name: company.into(),
-                wechat_appid: String::new(),
-                wechat_secret_enc: None,
-                created_at: 0,
-                updated_at: 0,
-            })
-            .await
-            .unwrap();
-    }
-    store
-        .put_user(&UserRow {
-            id: id.into(),
-            company_id: company.into(),
-            username: id.into(),
-            name: id.into(),
-            email: String::new(),
-            phone: String::new(),
-            password_hash: "x".into(),
-            admin: true,
-            submanager_login: false,
-            must_change_password: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    store
-        .insert_token(&TokenRow {
-            id: id.into(),
-            hash: sha256_hex(id),
-            user_id: id.into(),
-            name: "t".into(),
-            created_at: 0,
-            expires_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
 }
 
 struct Setup {
@@ -152,8 +86,10 @@ async fn setup(name: &str) -> Setup {
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
         .await
         .unwrap();
-    user(&store, "default", "a").await;
-    user(&store, "acme", "b").await;
+    for (company, id) in [("default", "a"), ("acme", "b")] {
+        common::company_coded(&store, company, &format!("{company}-code")).await;
+        common::user(&store, company, id, true).await;
+    }
     let engine = Engine::start(
         store.clone(),
         Arc::new(SystemClock),

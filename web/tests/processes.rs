@@ -4,6 +4,8 @@
 //! instances, read one with variables, outputs and history, terminate; a
 //! second company sees none of it and its same key is its own process.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -12,9 +14,8 @@ use axum::http::{Request, StatusCode};
 use baton_nodes::MasterKey;
 use baton_runtime::engine::{Engine, Options, SystemClock};
 use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{CompanyRow, Store, TokenRow, UserRow};
+use baton_runtime::store::Store;
 use baton_web::AppState;
-use baton_web::auth::sha256_hex;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -45,75 +46,8 @@ impl Api {
         uri: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("authorization", format!("Bearer {token}"));
-        let req = match body {
-            Some(b) => req
-                .header("content-type", "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = baton_web::router(self.0.clone())
-            .oneshot(req)
-            .await
-            .unwrap();
-        let status = res.status();
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        (
-            status,
-            serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-        )
+        common::call(&self.0, token, method, uri, body).await
     }
-}
-
-async fn user(store: &Store, company: &str, id: &str) {
-    if store.company(company).await.unwrap().is_none() {
-        store
-            .put_company(&CompanyRow {
-                id: company.into(),
-                code: company.into(),
-                name: company.into(),
-                wechat_appid: String::new(),
-                wechat_secret_enc: None,
-                created_at: 0,
-                updated_at: 0,
-            })
-            .await
-            .unwrap();
-    }
-    store
-        .put_user(&UserRow {
-            id: id.into(),
-            company_id: company.into(),
-            username: id.into(),
-            name: id.into(),
-            email: String::new(),
-            phone: String::new(),
-            password_hash: "x".into(),
-            admin: true,
-            submanager_login: false,
-            must_change_password: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    store
-        .insert_token(&TokenRow {
-            id: id.into(),
-            hash: sha256_hex(id),
-            user_id: id.into(),
-            name: "t".into(),
-            created_at: 0,
-            expires_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -124,8 +58,8 @@ async fn deploy_start_inspect_terminate_per_company() {
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
         .await
         .unwrap();
-    user(&store, "default", "a").await;
-    user(&store, "acme", "b").await;
+    common::user(&store, "default", "a", true).await;
+    common::user(&store, "acme", "b", true).await;
     let engine = Engine::start(
         store.clone(),
         Arc::new(SystemClock),
@@ -426,8 +360,8 @@ async fn the_live_feed_tells_a_company_its_own_changes() {
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
         .await
         .unwrap();
-    user(&store, "default", "a").await;
-    user(&store, "acme", "b").await;
+    common::user(&store, "default", "a", true).await;
+    common::user(&store, "acme", "b", true).await;
     let engine = Engine::start(
         store.clone(),
         Arc::new(SystemClock),

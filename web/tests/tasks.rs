@@ -6,20 +6,18 @@
 //! second completion is refused and changes nothing; done lists; another
 //! company and users outside the group see nothing; bad input names its field.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
+use axum::http::StatusCode;
 use baton_nodes::MasterKey;
 use baton_runtime::engine::{Engine, Options, SystemClock};
 use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{CompanyRow, GroupRow, Store, TokenRow, UserRow};
+use baton_runtime::store::{GroupRow, Store};
 use baton_web::AppState;
-use baton_web::auth::sha256_hex;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
 
 /// Approve → (decision == 'yes') approved, else rejected: the instance ends
 /// in the same step as the completion.
@@ -44,84 +42,8 @@ impl Api {
         uri: &str,
         body: Option<Value>,
     ) -> (StatusCode, Value) {
-        call(self.0.clone(), token, method, uri, body).await
+        common::call(&self.0, token, method, uri, body).await
     }
-}
-
-async fn call(
-    state: AppState,
-    token: &str,
-    method: &str,
-    uri: &str,
-    body: Option<Value>,
-) -> (StatusCode, Value) {
-    let req = Request::builder()
-        .method(method)
-        .uri(uri)
-        .header("authorization", format!("Bearer {token}"));
-    let req = match body {
-        Some(b) => req
-            .header("content-type", "application/json")
-            .body(Body::from(b.to_string())),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let res = baton_web::router(state).oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (
-        status,
-        serde_json::from_slice(&bytes).unwrap_or(Value::Null),
-    )
-}
-
-async fn company(store: &Store, id: &str) {
-    store
-        .put_company(&CompanyRow {
-            id: id.into(),
-            code: id.into(),
-            name: id.into(),
-            wechat_appid: String::new(),
-            wechat_secret_enc: None,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-}
-
-/// A user whose API token is its id.
-async fn user(store: &Store, company: &str, id: &str, admin: bool) {
-    store
-        .put_user(&UserRow {
-            id: id.into(),
-            company_id: company.into(),
-            username: id.into(),
-            name: id.into(),
-            email: String::new(),
-            phone: String::new(),
-            password_hash: "x".into(),
-            admin,
-            submanager_login: false,
-            must_change_password: false,
-            disabled: false,
-            created_at: 0,
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    store
-        .insert_token(&TokenRow {
-            id: id.into(),
-            hash: sha256_hex(id),
-            user_id: id.into(),
-            name: "t".into(),
-            created_at: 0,
-            expires_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
 }
 
 async fn group(store: &Store, company: &str, name: &str, perms: Value, members: &[&str]) {
@@ -149,13 +71,13 @@ async fn setup(dir: &std::path::Path) -> Api {
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
         .await
         .unwrap();
-    company(&store, "default").await;
-    company(&store, "acme").await;
-    user(&store, "default", "admin", true).await;
+    common::company(&store, "default").await;
+    common::company(&store, "acme").await;
+    common::user(&store, "default", "admin", true).await;
     for u in ["alice", "bob", "carol", "dave"] {
-        user(&store, "default", u, false).await;
+        common::user(&store, "default", u, false).await;
     }
-    user(&store, "acme", "zed", true).await;
+    common::user(&store, "acme", "zed", true).await;
     let act = json!({"tasks": "manage", "monitor": "view"});
     group(
         &store,
@@ -300,7 +222,7 @@ async fn claim_delegate_complete_through_the_api() {
     let claim = |who: &'static str| {
         let state = api.0.clone();
         let uri = format!("/api/v1/tasks/{id}/claim");
-        tokio::spawn(async move { call(state, who, "POST", &uri, None).await })
+        tokio::spawn(async move { common::call(&state, who, "POST", &uri, None).await })
     };
     let (ra, rb) = (claim("alice"), claim("bob"));
     let (ra, rb) = (ra.await.unwrap(), rb.await.unwrap());
