@@ -497,7 +497,12 @@ async fn seed(n: usize, relay: bool) -> Seeded {
 /// The path with company A's object for its parameter.
 fn concrete(path: &str, instance: &str, task: &str) -> String {
     if path.starts_with("/api/v1/processes/") {
-        return path.replace("{key}", "p").replace("{version}", "1");
+        let p = path.replace("{key}", "p").replace("{version}", "1");
+        return if p.ends_with("/diff") {
+            format!("{p}?from=1&to=1")
+        } else {
+            p
+        };
     }
     let id = if path.starts_with("/api/v1/instances/") {
         instance

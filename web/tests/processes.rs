@@ -95,6 +95,35 @@ async fn deploy_start_inspect_terminate_per_company() {
         )
         .await;
     assert_eq!(v["version"], 2);
+    // What changed from 1 to 2: the script of `calc`, nothing else.
+    let (s, v) = api
+        .call(
+            "a",
+            "GET",
+            "/api/v1/processes/orders/diff?from=1&to=2",
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(v["added"], json!([]));
+    assert_eq!(v["removed"], json!([]));
+    assert_eq!(v["changed"][0]["id"], "calc", "{v}");
+    assert_eq!(
+        v["changed"][0]["changes"],
+        json!(["- script: total = n * 2;", "+ script: total = n * 3;"])
+    );
+    let (s, v) = api
+        .call(
+            "a",
+            "GET",
+            "/api/v1/processes/orders/diff?from=1&to=9",
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, v["field"].as_str()),
+        (StatusCode::NOT_FOUND, Some("query.to"))
+    );
     api.call(
         "a",
         "POST",

@@ -9,6 +9,7 @@
 mod compile;
 pub mod constraints;
 pub mod diagnostic;
+pub mod diff;
 pub mod model;
 pub mod qname;
 pub mod vendor;

@@ -95,6 +95,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/node-types", Needs(F::Editor, View)),
     r(
         "GET",
+        "/api/v1/processes/{key}/diff",
+        Needs(F::Editor, View),
+    ),
+    r(
+        "GET",
         "/api/v1/processes/{key}/versions/{version}",
         Needs(F::Editor, View),
     ),
@@ -321,6 +326,7 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(system::list_audit))
         .routes(routes!(processes::deploy, processes::list_processes))
         .routes(routes!(nodes::list_node_types))
+        .routes(routes!(processes::diff_versions))
         .routes(routes!(processes::get_version))
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))

@@ -647,3 +647,40 @@ pub async fn skip(
         Json(on_incidents(&state, &caller, &id, b, true).await?),
     ))
 }
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct DiffQuery {
+    /// The older version.
+    pub from: i32,
+    /// The newer version.
+    pub to: i32,
+}
+
+/// What changed from one version of a process to another, element by
+/// element (diagram layout only as a flag).
+#[utoipa::path(get, path = "/api/v1/processes/{key}/diff", tag = "processes",
+    params(("key" = String, Path), DiffQuery),
+    responses((status = 200, body = Object), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn diff_versions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(key): Path<String>,
+    Query(q): Query<DiffQuery>,
+) -> ApiResult<Json<baton_model::diff::Diff>> {
+    caller.require(Function::Editor, Level::View)?;
+    let mut xml = Vec::new();
+    for (field, v) in [("query.from", q.from), ("query.to", q.to)] {
+        let id = format!("{}:{v}", qualify(caller.company_id(), &key));
+        let d = state
+            .store
+            .definition(&id)
+            .await?
+            .ok_or_else(|| ApiError::not_found("process version").field(field))?;
+        xml.push(d.xml);
+    }
+    baton_model::diff::diff(&xml[0], &xml[1])
+        .map(Json)
+        .map_err(ApiError::internal)
+}
