@@ -446,3 +446,57 @@ async fn incident_then_retry(db: TestDb) {
         "the retried node's incident is resolved: {incidents:?}"
     );
 }
+
+/// A user task's `assignee` and `candidateGroups` may be expressions over
+/// the instance's variables; one that cannot be evaluated is kept as written.
+async fn task_assignees_are_evaluated(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="d-who"><process id="who" isExecutable="true">
+          <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="split"/>
+          <parallelGateway id="split"/>
+          <sequenceFlow id="f1" sourceRef="split" targetRef="a"/>
+          <userTask id="a" baton:assignee="${{boss}}" baton:candidateGroups="${{teams}}"/>
+          <sequenceFlow id="f2" sourceRef="split" targetRef="b"/>
+          <userTask id="b" baton:assignee="${{nobody.name}}" baton:candidateGroups="ops, cab"/>
+          </process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let mut vars = Map::new();
+    vars.insert("boss".into(), serde_json::json!("carol"));
+    vars.insert("teams".into(), serde_json::json!(["ops", "cab"]));
+    let id = e.start_instance("who", vars, "api").await.unwrap();
+    let task = |el: &'static str| {
+        let e = e.clone();
+        let id = id.clone();
+        async move {
+            for _ in 0..200 {
+                let tasks = e
+                    .store()
+                    .list_tasks("default", baton_runtime::store::TaskScope::All)
+                    .await
+                    .unwrap();
+                if let Some(t) = tasks
+                    .into_iter()
+                    .find(|t| t.instance_id == id && t.element_id == el)
+                {
+                    return t;
+                }
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            panic!("no task {el}");
+        }
+    };
+    let a = task("a").await;
+    assert_eq!(a.assignee.as_deref(), Some("carol"));
+    assert_eq!(a.candidate_groups, ["ops", "cab"]);
+    let b = task("b").await;
+    assert_eq!(
+        b.assignee.as_deref(),
+        Some("${nobody.name}"),
+        "kept as written"
+    );
+    assert_eq!(b.candidate_groups, ["ops", "cab"]);
+}
+
+on_both!(task_assignees_are_evaluated);

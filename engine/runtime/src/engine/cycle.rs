@@ -364,6 +364,14 @@ impl Cycle<'_> {
                     .or_insert_with(|| Value::from(way));
                 vars.entry("LWAMS_PROCESS_DEFINITION_ID")
                     .or_insert_with(|| Value::from(dep.id.clone()));
+                // When it started, in the server's zone (SPEC §5 built-ins).
+                if let Some(at) = chrono::DateTime::from_timestamp_millis(now) {
+                    let at = at.with_timezone(&chrono::Local);
+                    vars.entry("LWAMS_INIT_DATE")
+                        .or_insert_with(|| Value::from(at.format("%Y-%m-%d").to_string()));
+                    vars.entry("LWAMS_INIT_TIME")
+                        .or_insert_with(|| Value::from(at.format("%H:%M:%S").to_string()));
+                }
                 let live = Live {
                     p: Persisted {
                         state: InstanceState::new(process),
@@ -497,7 +505,7 @@ impl Cycle<'_> {
         let mut routed = Vec::new();
         let company = crate::tenancy::company_of(&live.dep.key).to_owned();
         for a in &actions {
-            bookkeeping(id, &company, &model, now, a, &mut self.batch);
+            bookkeeping(id, &company, &model, &live.p.state, now, a, &mut self.batch);
             match a {
                 Action::Dispatch {
                     exec,

@@ -60,6 +60,7 @@ pub fn bookkeeping(
     instance: &str,
     company: &str,
     model: &Model,
+    state: &InstanceState,
     now: i64,
     a: &Action,
     b: &mut Batch,
@@ -116,14 +117,15 @@ pub fn bookkeeping(
                     .and_then(|v| v.as_str())
                     .map(str::to_owned)
             };
+            let who = |k: &str| resolve(instance, &e.id, k, attr(k), state, *exec);
             b.tasks_new.push(TaskRow {
                 id: sub_id(instance, *exec),
                 instance_id: instance.to_owned(),
                 exec: i64::from(*exec),
                 element_id: e.id.clone(),
                 name: e.name.clone(),
-                assignee: attr("assignee"),
-                candidate_groups: attr("candidateGroups"),
+                assignee: who("assignee"),
+                candidate_groups: who("candidateGroups"),
                 form_key: attr("formKey"),
                 state: "open".to_owned(),
                 created_at: now,
@@ -148,5 +150,48 @@ pub fn bookkeeping(
             resolved_at: None,
         }),
         _ => {}
+    }
+}
+
+/// A task's `assignee` or `candidateGroups` as written, or — when it holds
+/// `${…}` (`${initiator}`, `${approvers}`) — evaluated over the variables the
+/// task sees: a list becomes a comma list. An expression that cannot be
+/// evaluated is kept as written (nobody holds such a task; an admin can
+/// delegate it) and logged.
+fn resolve(
+    instance: &str,
+    element: &str,
+    what: &str,
+    written: Option<String>,
+    state: &InstanceState,
+    exec: u32,
+) -> Option<String> {
+    let text = written?;
+    if !text.contains("${") && !text.contains("#{") {
+        return Some(text);
+    }
+    let vars = baton_core::visible_vars(state, exec);
+    let value = baton_expr::parse_template(&text)
+        .map_err(|e| e.to_string())
+        .and_then(|t| t.eval(&vars).map_err(|e| e.to_string()));
+    match value {
+        Ok(serde_json::Value::Null) => None,
+        Ok(serde_json::Value::String(s)) => Some(s),
+        Ok(serde_json::Value::Array(items)) => Some(
+            items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(","),
+        ),
+        Ok(other) => Some(other.to_string()),
+        Err(e) => {
+            tracing::warn!(
+                instance,
+                element,
+                "task {what} `{text}`: {e}; kept as written"
+            );
+            Some(text)
+        }
     }
 }
