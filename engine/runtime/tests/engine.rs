@@ -221,15 +221,21 @@ async fn conditional_start_events(db: TestDb) {
     let mut vars = Map::new();
     vars.insert("temp".into(), 20.into());
     assert!(
-        e.evaluate_conditions(vars.clone())
+        e.evaluate_conditions("default", vars.clone())
             .await
             .unwrap()
             .is_empty()
     );
     vars.insert("temp".into(), 35.into());
-    let ids = e.evaluate_conditions(vars).await.unwrap();
+    // Another company's condition is not this one's.
+    e.deploy(&xml, Some("acme/hot")).await.unwrap();
+    let ids = e.evaluate_conditions("default", vars.clone()).await.unwrap();
     assert_eq!(ids.len(), 1);
     until_status(&e, &ids[0], "completed").await;
+    let acme = e.evaluate_conditions("acme", vars).await.unwrap();
+    assert_eq!(acme.len(), 1);
+    let row = e.store().load_instance(&acme[0]).await.unwrap().unwrap();
+    assert!(row.definition_id.starts_with("acme/hot:"), "{}", row.definition_id);
 }
 
 async fn messages_correlate_by_name_and_key(db: TestDb) {

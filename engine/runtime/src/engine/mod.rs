@@ -366,10 +366,11 @@ impl Engine {
             .map_err(|_| Error::Stopped)
     }
 
-    /// Start an instance of every latest process whose conditional start event
-    /// holds for `vars`; returns the new instance ids.
+    /// Start an instance of every latest process of `company` whose
+    /// conditional start event holds for `vars`; returns the new instance ids.
     pub async fn evaluate_conditions(
         &self,
+        company: &str,
         vars: Map<String, Value>,
     ) -> Result<Vec<String>, Error> {
         let latest: Vec<Arc<Deployment>> = {
@@ -381,6 +382,7 @@ impl Engine {
             d.latest
                 .values()
                 .filter_map(|id| d.by_id.get(id).cloned())
+                .filter(|dep| crate::tenancy::company_of(&dep.key) == company)
                 .collect()
         };
         let mut waits = Vec::new();
