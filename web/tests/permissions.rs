@@ -596,6 +596,7 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("POST", "/api/v1/tasks/{id}/delegate") => j(json!({"userId": "target"})),
         ("POST", "/api/v1/tasks/{id}/complete") => j(json!({"values": {"ok": true}})),
         ("POST", "/api/v1/tasks/{id}/link") => j(json!({"hours": 1})),
+        ("POST", "/api/v1/conditions") => j(json!({"variables": {"x": 1}})),
         ("POST", "/api/v1/approvals/{token}/complete") => j(json!({"values": {}})),
         ("POST", "/api/v1/schedules/preview") => {
             j(json!({"cron": "0 0 9 ? * MON-FRI", "tz": "Asia/Shanghai", "n": 3}))

@@ -465,3 +465,63 @@ async fn the_live_feed_tells_a_company_its_own_changes() {
     assert_eq!(one.next(Duration::from_millis(200)).await, None);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn conditional_starts_reach_the_callers_company_only() {
+    let dir = std::env::temp_dir().join(format!("baton-web-cond-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
+        .await
+        .unwrap();
+    common::user(&store, "default", "a", true).await;
+    common::user(&store, "acme", "b", true).await;
+    let engine = Engine::start(
+        store.clone(),
+        Arc::new(SystemClock),
+        Arc::new(Builtin::default()),
+        Options::default(),
+    )
+    .await
+    .unwrap();
+    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    let hot = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="dc" targetNamespace="t"><process id="hot" isExecutable="true" baton:owner="tests">
+      <startEvent id="s"><conditionalEventDefinition><condition>${temp > 30}</condition></conditionalEventDefinition></startEvent>
+      <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
+    for who in ["a", "b"] {
+        let (s, v) = api
+            .call(who, "POST", "/api/v1/processes", Some(json!({"xml": hot})))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{v}");
+    }
+    let cold = json!({"variables": {"temp": 20}});
+    let (s, v) = api
+        .call("a", "POST", "/api/v1/conditions", Some(cold))
+        .await;
+    assert_eq!((s, v["ids"].clone()), (StatusCode::OK, json!([])), "{v}");
+    let (_, v) = api
+        .call(
+            "a",
+            "POST",
+            "/api/v1/conditions",
+            Some(json!({"variables": {"temp": 35}})),
+        )
+        .await;
+    let ids = v["ids"].as_array().unwrap().clone();
+    assert_eq!(ids.len(), 1, "{v}");
+    let (_, inst) = api
+        .call(
+            "a",
+            "GET",
+            &format!("/api/v1/instances/{}", ids[0].as_str().unwrap()),
+            None,
+        )
+        .await;
+    assert_eq!(inst["startWay"], "condition", "{inst}");
+    assert_eq!(inst["variables"]["LWAMS_INITIATOR_ID"], "a", "{inst}");
+    // acme's process did not start: its list stays empty.
+    let (_, list) = api.call("b", "GET", "/api/v1/instances", None).await;
+    assert_eq!(list["total"], 0, "{list}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

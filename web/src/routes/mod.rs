@@ -104,6 +104,7 @@ pub const ROUTES: &[Route] = &[
         Needs(F::Editor, View),
     ),
     r("POST", "/api/v1/instances", Needs(F::Monitor, Manage)),
+    r("POST", "/api/v1/conditions", Needs(F::Monitor, Manage)),
     r("GET", "/api/v1/instances", Needs(F::Monitor, View)),
     r("GET", "/api/v1/instances/{id}", Needs(F::Monitor, View)),
     r(
@@ -327,6 +328,7 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::deploy, processes::list_processes))
         .routes(routes!(nodes::list_node_types))
         .routes(routes!(processes::diff_versions))
+        .routes(routes!(processes::evaluate_conditions))
         .routes(routes!(processes::get_version))
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))

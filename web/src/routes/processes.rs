@@ -262,6 +262,61 @@ fn instance_view(s: &InstanceSummary) -> InstanceView {
     }
 }
 
+/// The starter's built-ins, set on every instance a caller starts.
+fn initiator(caller: &Caller, vars: &mut Map<String, Value>) {
+    let u = &caller.user;
+    for (k, v) in [
+        ("LWAMS_INITIATOR_ID", &u.id),
+        ("LWAMS_INITIATOR_NAME", &u.name),
+        ("LWAMS_INITIATOR_EMAIL", &u.email),
+        ("LWAMS_INITIATOR_PHONE", &u.phone),
+    ] {
+        vars.insert(k.into(), Value::from(v.clone()));
+    }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ConditionInput {
+    /// The variables the conditions are evaluated over (and the new
+    /// instances start with).
+    #[serde(default)]
+    #[schema(value_type = Object)]
+    pub variables: Map<String, Value>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Started {
+    /// The instances started, one per conditional start event that held.
+    pub ids: Vec<String>,
+}
+
+/// Evaluate the conditional start events of the company's latest process
+/// versions over the variables; start an instance (start way `condition`)
+/// of each whose condition holds.
+#[utoipa::path(post, path = "/api/v1/conditions", tag = "instances", request_body = ConditionInput,
+    responses((status = 200, body = Started)))]
+pub async fn evaluate_conditions(
+    State(state): State<AppState>,
+    caller: Caller,
+    Body(b): Body<ConditionInput>,
+) -> ApiResult<Json<Started>> {
+    caller.require(Function::Monitor, Level::Manage)?;
+    let e = engine(&state)?;
+    let mut vars = b.variables;
+    initiator(&caller, &mut vars);
+    let ids = e
+        .evaluate_conditions(caller.company_id(), vars)
+        .await
+        .map_err(engine_error)?;
+    for id in &ids {
+        state
+            .audit(&caller, "start", &format!("instance:{id}"), "condition")
+            .await;
+    }
+    Ok(Json(Started { ids }))
+}
+
 /// Start an instance of the process's latest version; answers once it is committed.
 #[utoipa::path(post, path = "/api/v1/instances", tag = "instances", request_body = StartInput,
     responses((status = 201, body = InstanceView)))]
@@ -274,22 +329,7 @@ pub async fn start(
     let e = engine(&state)?;
     check_key(&b.process).map_err(|e| e.field("body.process"))?;
     let mut vars = b.variables;
-    vars.insert(
-        "LWAMS_INITIATOR_ID".into(),
-        Value::from(caller.user.id.clone()),
-    );
-    vars.insert(
-        "LWAMS_INITIATOR_NAME".into(),
-        Value::from(caller.user.name.clone()),
-    );
-    vars.insert(
-        "LWAMS_INITIATOR_EMAIL".into(),
-        Value::from(caller.user.email.clone()),
-    );
-    vars.insert(
-        "LWAMS_INITIATOR_PHONE".into(),
-        Value::from(caller.user.phone.clone()),
-    );
+    initiator(&caller, &mut vars);
     let key = qualify(caller.company_id(), &b.process);
     if state.store.latest_definition(&key).await?.is_none() {
         return Err(ApiError::invalid(
