@@ -229,13 +229,20 @@ async fn conditional_start_events(db: TestDb) {
     vars.insert("temp".into(), 35.into());
     // Another company's condition is not this one's.
     e.deploy(&xml, Some("acme/hot")).await.unwrap();
-    let ids = e.evaluate_conditions("default", vars.clone()).await.unwrap();
+    let ids = e
+        .evaluate_conditions("default", vars.clone())
+        .await
+        .unwrap();
     assert_eq!(ids.len(), 1);
     until_status(&e, &ids[0], "completed").await;
     let acme = e.evaluate_conditions("acme", vars).await.unwrap();
     assert_eq!(acme.len(), 1);
     let row = e.store().load_instance(&acme[0]).await.unwrap().unwrap();
-    assert!(row.definition_id.starts_with("acme/hot:"), "{}", row.definition_id);
+    assert!(
+        row.definition_id.starts_with("acme/hot:"),
+        "{}",
+        row.definition_id
+    );
 }
 
 async fn messages_correlate_by_name_and_key(db: TestDb) {
