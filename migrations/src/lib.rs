@@ -16,6 +16,7 @@ mod m0006_relays;
 mod m0007_tasks;
 mod m0008_forms;
 mod m0009_approval_links;
+mod m0010_paused;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -33,6 +34,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0007_tasks::Migration),
             Box::new(m0008_forms::Migration),
             Box::new(m0009_approval_links::Migration),
+            Box::new(m0010_paused::Migration),
         ]
     }
 

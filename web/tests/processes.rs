@@ -205,6 +205,31 @@ async fn deploy_start_inspect_terminate_per_company() {
         .call("a", "GET", "/api/v1/instances?process=orders", None)
         .await;
     assert_eq!(v["total"], 1);
+    // Paused and resumed; each once.
+    let pause = format!("/api/v1/instances/{waiting}/pause");
+    let resume = format!("/api/v1/instances/{waiting}/resume");
+    let (s, v) = api.call("a", "POST", &resume, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "not paused: {v}");
+    let (s, v) = api.call("a", "POST", &pause, None).await;
+    assert_eq!(
+        (s, v["paused"].clone()),
+        (StatusCode::OK, json!(true)),
+        "{v}"
+    );
+    let (s, _) = api.call("a", "POST", &pause, None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "paused already");
+    let (_, v) = api
+        .call("a", "GET", "/api/v1/instances?status=running", None)
+        .await;
+    assert_eq!(v["items"][0]["paused"], true, "{v}");
+    let (s, _) = api.call("b", "POST", &pause, None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another company's instance");
+    let (s, v) = api.call("a", "POST", &resume, None).await;
+    assert_eq!(
+        (s, v["paused"].clone()),
+        (StatusCode::OK, json!(false)),
+        "{v}"
+    );
     let (s, _) = api
         .call(
             "a",

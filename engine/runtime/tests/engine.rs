@@ -513,3 +513,60 @@ async fn task_assignees_are_evaluated(db: TestDb) {
 }
 
 on_both!(task_assignees_are_evaluated);
+
+/// A paused instance finishes nothing new: the job its next step creates is
+/// held until it is resumed, then it runs and the instance completes.
+async fn pause_holds_new_work_until_resume(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="d-pause"><process id="pausable" isExecutable="true">
+          <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="ask"/>
+          <userTask id="ask"/><sequenceFlow id="f1" sourceRef="ask" targetRef="work"/>
+          <serviceTask id="work" baton:type="noop"/><sequenceFlow id="f2" sourceRef="work" targetRef="e"/>
+          <endEvent id="e"/></process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let id = e
+        .start_instance("pausable", Map::new(), "api")
+        .await
+        .unwrap();
+    assert!(e.pause(&id).await.unwrap());
+    assert!(!e.pause(&id).await.unwrap(), "paused already");
+    assert!(e.is_paused(&id));
+    let exec = e
+        .store()
+        .list_tasks("default", baton_runtime::store::TaskScope::All)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|t| t.instance_id == id)
+        .unwrap()
+        .exec;
+    e.send(
+        &id,
+        Command::TaskCompleted {
+            exec: exec as u32,
+            vars: Map::new(),
+        },
+    )
+    .unwrap();
+    // The task's completion applies; the noop job it creates is held.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let job = loop {
+        let jobs = e.store().jobs_of(&id).await.unwrap();
+        if let Some(j) = jobs.into_iter().next() {
+            break j;
+        }
+        assert!(Instant::now() < deadline, "no job written");
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    };
+    assert_eq!(job.run_at, baton_runtime::store::HELD);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    let row = e.store().load_instance(&id).await.unwrap().unwrap();
+    assert_eq!(row.status, "running", "held while paused");
+    assert!(e.resume(&id).await.unwrap());
+    assert!(!e.resume(&id).await.unwrap(), "running already");
+    until_status(&e, &id, "completed").await;
+}
+
+on_both!(pause_holds_new_work_until_resume);

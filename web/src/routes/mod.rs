@@ -109,6 +109,16 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/instances/{id}", Needs(F::Monitor, View)),
     r(
         "POST",
+        "/api/v1/instances/{id}/pause",
+        Needs(F::Monitor, Manage),
+    ),
+    r(
+        "POST",
+        "/api/v1/instances/{id}/resume",
+        Needs(F::Monitor, Manage),
+    ),
+    r(
+        "POST",
         "/api/v1/instances/{id}/terminate",
         Needs(F::Monitor, Manage),
     ),
@@ -333,6 +343,8 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::terminate))
+        .routes(routes!(processes::pause))
+        .routes(routes!(processes::resume))
         .routes(routes!(processes::retry))
         .routes(routes!(processes::skip))
         .routes(routes!(events::events))

@@ -242,6 +242,17 @@ pub struct InstanceView {
     pub parent_instance: Option<String>,
     pub started_at: i64,
     pub ended_at: Option<i64>,
+    /// Paused: its new work is held until it is resumed.
+    pub paused: bool,
+}
+
+impl InstanceView {
+    /// Marks it paused if the engine says so (only a running one can be).
+    fn with_pause(mut self, state: &AppState) -> Self {
+        self.paused =
+            self.status == "running" && state.engine.get().is_some_and(|e| e.is_paused(&self.id));
+        self
+    }
 }
 
 fn instance_view(s: &InstanceSummary) -> InstanceView {
@@ -259,6 +270,7 @@ fn instance_view(s: &InstanceSummary) -> InstanceView {
         parent_instance: s.parent_instance.clone(),
         started_at: s.started_at,
         ended_at: s.ended_at,
+        paused: false,
     }
 }
 
@@ -378,12 +390,13 @@ pub(crate) fn row_view(r: &InstanceRow) -> InstanceView {
         parent_instance: r.parent_instance.clone(),
         started_at: r.started_at,
         ended_at: r.ended_at,
+        paused: false,
     }
 }
 
 /// The caller's company's instance, else 404.
 async fn instance_of(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceView> {
-    Ok(row_view(&own_instance(state, caller, id).await?))
+    Ok(row_view(&own_instance(state, caller, id).await?).with_pause(state))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -437,7 +450,10 @@ pub async fn list_instances(
         .list_instances(&filter, StorePage { offset, limit })
         .await?;
     Ok(Json(Page {
-        items: rows.iter().map(instance_view).collect(),
+        items: rows
+            .iter()
+            .map(|r| instance_view(r).with_pause(&state))
+            .collect(),
         total: usize::try_from(total).unwrap_or(0),
         offset,
         limit,
@@ -497,7 +513,7 @@ pub async fn get_instance(
 ) -> ApiResult<Json<InstanceDetail>> {
     caller.require(Function::Monitor, Level::View)?;
     let row = own_instance(&state, &caller, &id).await?;
-    let instance = row_view(&row);
+    let instance = row_view(&row).with_pause(&state);
     let p: baton_runtime::engine::Persisted =
         serde_json::from_slice(&row.state).map_err(ApiError::internal)?;
     let history = state
@@ -541,6 +557,67 @@ pub async fn get_instance(
         incidents,
         relay,
     }))
+}
+
+/// Pause a running instance: the work it has running finishes, no new node
+/// of it starts until it is resumed.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/pause", tag = "instances", params(("id" = String, Path)),
+    responses((status = 200, body = InstanceView), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn pause(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InstanceView>> {
+    pause_or_resume(state, caller, id, true).await
+}
+
+/// Resume a paused instance: its held nodes start now.
+#[utoipa::path(post, path = "/api/v1/instances/{id}/resume", tag = "instances", params(("id" = String, Path)),
+    responses((status = 200, body = InstanceView), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn resume(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+) -> ApiResult<Json<InstanceView>> {
+    pause_or_resume(state, caller, id, false).await
+}
+
+async fn pause_or_resume(
+    state: AppState,
+    caller: Caller,
+    id: String,
+    pause: bool,
+) -> ApiResult<Json<InstanceView>> {
+    caller.require(Function::Monitor, Level::Manage)?;
+    let e = engine(&state)?;
+    let instance = instance_of(&state, &caller, &id).await?;
+    if instance.status != "running" {
+        return Err(ApiError::conflict(
+            format!("the instance is {}, not running", instance.status),
+            format!("实例状态为 {}，未在运行", instance.status),
+        ));
+    }
+    let changed = if pause {
+        e.pause(&id).await
+    } else {
+        e.resume(&id).await
+    }
+    .map_err(engine_error)?;
+    if !changed {
+        let (en, zh) = if pause {
+            ("the instance is paused already", "实例已暂停")
+        } else {
+            ("the instance is not paused", "实例未暂停")
+        };
+        return Err(ApiError::conflict(en, zh));
+    }
+    let what = if pause { "pause" } else { "resume" };
+    state
+        .audit(&caller, what, &format!("instance:{id}"), "")
+        .await;
+    Ok(Json(instance_of(&state, &caller, &id).await?))
 }
 
 /// Terminate a running instance (and the children its call activities started).

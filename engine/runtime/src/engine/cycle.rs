@@ -519,9 +519,12 @@ impl Cycle<'_> {
                         Some(lookup) => lookup.await,
                         None => None,
                     };
+                    // A paused instance's job is held until it is resumed.
+                    let held = self.inner.paused_set().contains(id);
                     // A client, or a draining server, leaves the job unclaimed
                     // for a server to take.
                     let here = host.is_none()
+                        && !held
                         && self.inner.opts.work
                         && !self
                             .inner
@@ -535,7 +538,7 @@ impl Cycle<'_> {
                         kind: job.kind.clone(),
                         attempt: *attempt as i32,
                         payload: serde_json::to_string(&job).unwrap_or_default(),
-                        run_at: now,
+                        run_at: if held { crate::store::HELD } else { now },
                         lease_until: here.then_some(now + self.inner.opts.lease_ms),
                         worker: here.then(|| self.inner.opts.worker.clone()),
                         host,

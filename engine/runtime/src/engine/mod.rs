@@ -187,6 +187,9 @@ pub(crate) struct Inner {
     pub listener: std::sync::OnceLock<Arc<dyn WorkListener>>,
     /// What changed, after each commit ([`Engine::feed`]).
     pub feed: crate::feed::Feed,
+    /// Paused instances ([`Engine::pause`]): their new jobs are held. Read
+    /// from the store at start and at every poll (other servers pause too).
+    pub paused: Mutex<std::collections::HashSet<String>>,
 }
 
 #[derive(Default)]
@@ -216,8 +219,10 @@ impl Engine {
             running: Mutex::new(Default::default()),
             stopping: Default::default(),
             listener: std::sync::OnceLock::new(),
+            paused: Mutex::new(Default::default()),
         });
         let engine = Engine { inner };
+        engine.inner.refresh_paused().await;
         engine.load_deployments().await?;
         tokio::spawn(cycle::run_loop(engine.inner.clone(), rx));
         if engine.inner.opts.work {
@@ -229,6 +234,31 @@ impl Engine {
 
     pub fn store(&self) -> &Store {
         &self.inner.store
+    }
+
+    /// Pauses an instance: the work it has running finishes, but no new job
+    /// of it starts (they are written held) until [`Engine::resume`]. Other
+    /// servers on the store learn it at their next poll. `false`: it was
+    /// paused already.
+    pub async fn pause(&self, instance: &str) -> Result<bool, Error> {
+        let now = self.inner.clock.now_ms();
+        let done = self.inner.store.pause_instance(instance, now).await?;
+        self.inner.paused_set().insert(instance.to_owned());
+        Ok(done)
+    }
+
+    /// Resumes a paused instance: its held jobs become due now. `false`: it
+    /// was not paused.
+    pub async fn resume(&self, instance: &str) -> Result<bool, Error> {
+        let now = self.inner.clock.now_ms();
+        let done = self.inner.store.resume_instance(instance, now).await?;
+        self.inner.paused_set().remove(instance);
+        Ok(done)
+    }
+
+    /// Whether the instance is paused (as this server knows it).
+    pub fn is_paused(&self, instance: &str) -> bool {
+        self.inner.paused_set().contains(instance)
     }
 
     /// The live feed: this engine's changes after each commit and, on
@@ -539,6 +569,21 @@ impl Engine {
 }
 
 impl Inner {
+    pub(crate) fn paused_set(
+        &self,
+    ) -> std::sync::MutexGuard<'_, std::collections::HashSet<String>> {
+        self.paused.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Reads the paused instances from the store (kept as they were when
+    /// the store cannot be read).
+    pub(crate) async fn refresh_paused(&self) {
+        match self.store.paused_instances().await {
+            Ok(ids) => *self.paused_set() = ids.into_iter().collect(),
+            Err(e) => tracing::warn!("reading paused instances: {e}"),
+        }
+    }
+
     /// A deployment by id, compiled from the store on first use.
     pub async fn deployment(&self, id: &str) -> Option<Arc<Deployment>> {
         if let Some(d) = self
@@ -698,6 +743,7 @@ async fn poll_loop(inner: Arc<Inner>) {
             tokio::time::sleep(inner.opts.poll).await;
             continue;
         }
+        inner.refresh_paused().await;
         match inner
             .store
             .claim_timers(&worker, 1000, now, inner.opts.lease_ms)

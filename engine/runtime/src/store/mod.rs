@@ -20,6 +20,7 @@ mod commit;
 mod error;
 mod forms;
 mod hosts;
+mod paused;
 mod read;
 mod reports;
 mod resources;
@@ -48,6 +49,7 @@ pub use hosts::{
     CONNECTED, FailoverRow, HostGroupRow, HostRow, LOST, NOT_INITIALISED, RelayEventRow,
     RelaySecretRow,
 };
+pub use paused::HELD;
 pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
 pub use reports::{ReportDataRow, ReportTemplateRow};
 pub use resources::{AccountRow, DataSourceRow, JobLogRow};
