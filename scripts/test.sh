@@ -32,5 +32,15 @@ cargo test --workspace --doc 2>&1 | tee -a "$log"
 step "schemathesis against the served OpenAPI document (no 5xx, no schema violation)"
 MAX_EXAMPLES=${MAX_EXAMPLES:-50} bash scripts/schemathesis.sh | tail -8
 
+step "the web UI end to end (Chromium, a real baton serve)"
+cargo build -p baton
+e2e_log=$(mktemp)
+trap 'rm -f "$log" "$e2e_log"' EXIT
+(cd web/ui && node --test --test-reporter=tap e2e/) 2>&1 | tee "$e2e_log" | grep -E '^(not )?ok |^# (pass|fail|skipped)' || true
+awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { printf "e2e: %d passed, %d failed\n", p, f }' "$e2e_log"
+e2e_failed=$(awk '/^# fail / { print $3 }' "$e2e_log")
+if [ "${e2e_failed:-1}" != 0 ]; then cat "$e2e_log"; fi
+
 # One closing line with the totals of every test binary above.
 awk '/^test result:/ { p += $4; f += $6 } END { printf "tests: %d passed, %d failed\n", p, f; exit (f > 0) }' "$log"
+[ "${e2e_failed:-1}" = 0 ]

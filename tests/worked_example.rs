@@ -311,7 +311,7 @@ fn contains(hay: &[u8], needle: &str) -> bool {
 
 /// The token of the approval link in a notice.
 fn link_token(text: &str) -> String {
-    let at = text.find("/m/approve/").expect("a link") + "/m/approve/".len();
+    let at = text.find("/m/approve#").expect("a link") + "/m/approve#".len();
     text[at..]
         .split(|c: char| c.is_whitespace() || c == ')' || c == '（')
         .next()
@@ -827,7 +827,7 @@ async fn the_lwams_worked_example_runs_end_to_end_through_the_api() {
     assert_eq!(m[1]["rcpt"], json!(["user2@example.com"]), "{}", m[1]);
     let text = m[1]["text"].as_str().unwrap();
     assert!(
-        text.contains(&format!("{base}/m/approve/")),
+        text.contains(&format!("{base}/m/approve#")),
         "a link to this server: {text}"
     );
     let link = link_token(text);

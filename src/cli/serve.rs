@@ -217,7 +217,9 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 "/healthz",
                 get(|| async { Json(json!({ "status": "ok" })) }),
             )
-            .merge(baton_web::router(state));
+            .merge(baton_web::router(state))
+            // The browser UI: every other path (a client-side screen or an asset).
+            .fallback_service(baton_web::ui::router());
         let listener = tokio::net::TcpListener::bind(&a.listen)
             .await
             .with_context(|| format!("binding {}", a.listen))?;

@@ -17,6 +17,7 @@ pub mod notify;
 pub mod perm;
 pub mod relay;
 pub mod routes;
+pub mod ui;
 
 use std::path::PathBuf;
 use std::sync::Arc;

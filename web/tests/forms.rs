@@ -919,6 +919,14 @@ async fn completing_a_task_checks_its_stored_form() {
         (&t["state"], &t["instance"]["status"]),
         (&json!("open"), &json!("running"))
     );
+    // The task carries its stored form, for pages without forms rights.
+    assert_eq!(t["form"]["key"], t["formKey"], "{t}");
+    assert!(
+        t["form"]["fields"]
+            .as_array()
+            .is_some_and(|f| !f.is_empty()),
+        "{t}"
+    );
 
     let done = api
         .ok(

@@ -563,7 +563,7 @@ async fn approval_links_open_and_complete_once() {
         .await;
     assert_eq!(s, StatusCode::CREATED, "{v}");
     let token = v["token"].as_str().unwrap().to_owned();
-    assert_eq!(v["url"], format!("/m/approve/{token}"));
+    assert_eq!(v["url"], format!("/m/approve#{token}"));
     assert_eq!(v["userId"], "alice");
 
     // Opened with no credentials but the link.
@@ -706,7 +706,7 @@ mod smtp;
 
 /// The token in a notice's link.
 fn token_in(text: &str) -> String {
-    let at = text.find("/m/approve/").expect("a link") + "/m/approve/".len();
+    let at = text.find("/m/approve#").expect("a link") + "/m/approve#".len();
     text[at..]
         .split(|c: char| c.is_whitespace() || c == ')' || c == '（')
         .next()
@@ -780,7 +780,7 @@ async fn an_assigned_task_mails_its_assignee_a_link() {
         m[0]
     );
     let text = m[0]["text"].as_str().unwrap();
-    assert!(text.contains("http://baton.test/m/approve/"), "{text}");
+    assert!(text.contains("http://baton.test/m/approve#"), "{text}");
     let alices = token_in(text);
     let (s, v) = api
         .call("", "GET", &format!("/api/v1/approvals/{alices}"), None)

@@ -136,7 +136,7 @@ pub(crate) async fn issue(
     state.store.insert_approval_link(&row).await?;
     let token = token_of(state, &row);
     Ok(ApprovalLink {
-        url: format!("/m/approve/{token}"),
+        url: format!("/m/approve#{token}"),
         token,
         expires_at: row.expires_at,
         user_id: row.user_id,

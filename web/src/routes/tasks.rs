@@ -102,6 +102,11 @@ pub struct TaskDetail {
     /// The variables visible to the task (what its form shows and edits).
     #[schema(value_type = Object)]
     pub variables: Value,
+    /// The stored form its form key names (`key`, `name`, `fields`), so a
+    /// page can show it to whoever may act on the task (an approval link
+    /// included) without forms permissions; `null` when none is stored.
+    #[schema(value_type = Object)]
+    pub form: Option<Value>,
 }
 
 /// Who the caller is to tasks: the names a process may give it (id,
@@ -314,10 +319,19 @@ pub(crate) async fn detail(state: &AppState, t: UserTaskRow) -> ApiResult<TaskDe
         .ok_or_else(|| ApiError::not_found("instance"))?;
     let p = persisted(&row)?;
     let exec = u32::try_from(t.exec).map_err(ApiError::internal)?;
+    let form = match t.form_key.as_deref().filter(|k| !k.is_empty()) {
+        Some(key) => state
+            .store
+            .form_by_key(company_of(&t.definition_id), key)
+            .await?
+            .map(|f| serde_json::json!({"key": f.key, "name": f.name, "fields": f.fields})),
+        None => None,
+    };
     Ok(TaskDetail {
         task: view(&t),
         instance: row_view(&row),
         variables: Value::Object(baton_core::visible_vars(&p.state, exec)),
+        form,
     })
 }
 
