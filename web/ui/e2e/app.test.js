@@ -440,6 +440,13 @@ step('an approval link opens the task with its form on the phone and works once'
   // The desktop follows the instance: its approval node is running (blue).
   await page.goto(`${base}/monitor/${approvalInstance}`)
   await page.locator('.djs-element[data-element-id="review"].st-running').waitFor()
+  // Paused and resumed from the monitor (the API agrees each time).
+  await page.click('[data-test="pause"]')
+  await page.locator('[data-test="instance-paused"]').waitFor()
+  assert.equal((await ok(page, 'GET', `/instances/${approvalInstance}`)).paused, true)
+  await page.click('[data-test="pause"]')
+  await page.locator('[data-test="instance-paused"]').waitFor({ state: 'detached' })
+  assert.equal((await ok(page, 'GET', `/instances/${approvalInstance}`)).paused, false)
 
   // A phone that never signed in opens the link: the task comes with its form.
   const phone = await launch({ viewport: { width: 375, height: 812 }, isMobile: true, hasTouch: true, locale: 'zh-CN' })

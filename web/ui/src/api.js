@@ -157,6 +157,8 @@ export const api = {
   instance: (id) => get(`/instances/${encodeURIComponent(id)}`),
   startInstance: (process, variables) => post('/instances', { process, variables }),
   terminate: (id) => post(`/instances/${encodeURIComponent(id)}/terminate`),
+  pause: (id) => post(`/instances/${encodeURIComponent(id)}/pause`),
+  resume: (id) => post(`/instances/${encodeURIComponent(id)}/resume`),
   retry: (id, elementId, variables) =>
     post(`/instances/${encodeURIComponent(id)}/retry`, { elementId, variables }),
   skip: (id, elementId, variables) =>
