@@ -187,6 +187,30 @@ async fn deploy_start_inspect_terminate_per_company() {
             .any(|h| h["elementId"] == "calc")
     );
 
+    // Deleting versions: only one nothing uses.
+    api.call(
+        "a",
+        "POST",
+        "/api/v1/processes",
+        Some(json!({"xml": DONE.replace("n * 2", "n * 4")})),
+    )
+    .await;
+    let del = |v: i32| format!("/api/v1/processes/orders/versions/{v}");
+    let (s, v) = api.call("a", "DELETE", &del(3), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("latest"), "{v}");
+    let (s, v) = api.call("a", "DELETE", &del(2), None).await;
+    assert_eq!(s, StatusCode::CONFLICT, "{v}");
+    assert!(v["message"].as_str().unwrap().contains("1 instance"), "{v}");
+    let (s, _) = api.call("b", "DELETE", &del(1), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND, "another company's");
+    let (s, v) = api.call("a", "DELETE", &del(1), None).await;
+    assert_eq!(s, StatusCode::NO_CONTENT, "{v}");
+    let (s, _) = api.call("a", "GET", &del(1), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+    let (s, _) = api.call("a", "DELETE", &del(1), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
     // A waiting instance, terminated.
     let (_, v) = api
         .call(

@@ -570,3 +570,40 @@ async fn pause_holds_new_work_until_resume(db: TestDb) {
 }
 
 on_both!(pause_holds_new_work_until_resume);
+
+/// Only a version nothing uses is deleted, on either store.
+async fn unused_versions_are_deleted(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let v = |n: u32| {
+        format!(
+            r#"<definitions {NS} id="d-del"><process id="del" isExecutable="true" baton:owner="tests">
+          <startEvent id="s"/><sequenceFlow id="f" sourceRef="s" targetRef="e"/>
+          <endEvent id="e" name="v{n}"/></process></definitions>"#
+        )
+    };
+    for n in 1..=3 {
+        e.deploy(&v(n), None).await.unwrap();
+    }
+    use baton_runtime::store::InUse;
+    assert_eq!(
+        e.delete_version("del", 3).await.unwrap(),
+        Some(InUse::Latest)
+    );
+    let id = e.start_instance("del", Map::new(), "api").await.unwrap();
+    until_status(&e, &id, "completed").await;
+    // Versions 1 and 2 have no instance (it ran on 3): deleted.
+    assert_eq!(e.delete_version("del", 1).await.unwrap(), None);
+    assert!(e.store().definition("del:1").await.unwrap().is_none());
+    assert_eq!(e.delete_version("del", 2).await.unwrap(), None);
+    assert_eq!(
+        e.delete_version("del", 3).await.unwrap(),
+        Some(InUse::Instances(1))
+    );
+    // A new start still uses the latest.
+    let id = e.start_instance("del", Map::new(), "api").await.unwrap();
+    until_status(&e, &id, "completed").await;
+    let row = e.store().load_instance(&id).await.unwrap().unwrap();
+    assert_eq!(row.definition_id, "del:3");
+}
+
+on_both!(unused_versions_are_deleted);

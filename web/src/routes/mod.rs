@@ -99,6 +99,11 @@ pub const ROUTES: &[Route] = &[
         Needs(F::Editor, View),
     ),
     r(
+        "DELETE",
+        "/api/v1/processes/{key}/versions/{version}",
+        Needs(F::Editor, Manage),
+    ),
+    r(
         "GET",
         "/api/v1/processes/{key}/versions/{version}",
         Needs(F::Editor, View),
@@ -339,7 +344,7 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(nodes::list_node_types))
         .routes(routes!(processes::diff_versions))
         .routes(routes!(processes::evaluate_conditions))
-        .routes(routes!(processes::get_version))
+        .routes(routes!(processes::get_version, processes::delete_version))
         .routes(routes!(processes::start, processes::list_instances))
         .routes(routes!(processes::get_instance))
         .routes(routes!(processes::terminate))

@@ -220,6 +220,51 @@ pub async fn get_version(
     }))
 }
 
+/// Delete a version nothing uses: no instance of it (of any status), no
+/// schedule pinned to it, and a later version exists (409 says which).
+#[utoipa::path(delete, path = "/api/v1/processes/{key}/versions/{version}", tag = "processes",
+    params(("key" = String, Path), ("version" = i32, Path)),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody),
+        (status = 409, body = crate::error::ErrorBody)))]
+pub async fn delete_version(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((key, version)): Path<(String, i32)>,
+) -> ApiResult<axum::response::Response> {
+    use baton_runtime::store::InUse;
+    caller.require(Function::Editor, Level::Manage)?;
+    let qualified = qualify(caller.company_id(), &key);
+    let id = format!("{qualified}:{version}");
+    if state.store.definition(&id).await?.is_none() {
+        return Err(ApiError::not_found("process version"));
+    }
+    let kept = engine(&state)?
+        .delete_version(&qualified, version)
+        .await
+        .map_err(engine_error)?;
+    let (en, zh) = match kept {
+        None => {
+            state
+                .audit(&caller, "delete", &format!("process:{key}:{version}"), "")
+                .await;
+            return Ok(crate::error::no_content());
+        }
+        Some(InUse::Instances(n)) => (
+            format!("version {version} of `{key}` has {n} instance(s): their history needs it"),
+            format!("流程「{key}」的版本 {version} 有 {n} 个实例，其历史需要该版本"),
+        ),
+        Some(InUse::Schedule(name)) => (
+            format!("the schedule `{name}` starts version {version} of `{key}`"),
+            format!("定时任务「{name}」启动流程「{key}」的版本 {version}"),
+        ),
+        Some(InUse::Latest) => (
+            format!("version {version} is the latest of `{key}`: new starts use it"),
+            format!("版本 {version} 是流程「{key}」的最新版本，新实例使用该版本"),
+        ),
+    };
+    Err(ApiError::conflict(en, zh))
+}
+
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct StartInput {

@@ -236,6 +236,33 @@ impl Engine {
         &self.inner.store
     }
 
+    /// Deletes an unused version (`key:version`): none of its instances
+    /// exist, no schedule pins it, and a later version does. `Ok(None)`:
+    /// deleted; otherwise what uses it. Engines that loaded it before keep
+    /// it in memory until they restart (nothing starts it: it is not the
+    /// latest version).
+    pub async fn delete_version(
+        &self,
+        key: &str,
+        version: i32,
+    ) -> Result<Option<store::InUse>, Error> {
+        let id = format!("{key}:{version}");
+        let kept = self
+            .inner
+            .store
+            .delete_unused_definition(&id, key, version)
+            .await?;
+        if kept.is_none() {
+            self.inner
+                .deployments
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .by_id
+                .remove(&id);
+        }
+        Ok(kept)
+    }
+
     /// Pauses an instance: the work it has running finishes, but no new job
     /// of it starts (they are written held) until [`Engine::resume`]. Other
     /// servers on the store learn it at their next poll. `false`: it was

@@ -50,7 +50,7 @@ pub use hosts::{
     RelaySecretRow,
 };
 pub use paused::HELD;
-pub use read::{DefinitionSummary, InstanceFilter, InstanceSummary, Page};
+pub use read::{DefinitionSummary, InUse, InstanceFilter, InstanceSummary, Page};
 pub use reports::{ReportDataRow, ReportTemplateRow};
 pub use resources::{AccountRow, DataSourceRow, JobLogRow};
 pub use rows::*;

@@ -368,3 +368,67 @@ fn paginate(sql: &mut Sql, page: Page) {
         .push(" OFFSET ")
         .bind(clamp(page.offset));
 }
+
+/// Why a process version cannot be deleted ([`Store::delete_unused_definition`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum InUse {
+    /// Instances of it exist (any status: their history needs it).
+    Instances(i64),
+    /// A schedule starts this very version.
+    Schedule(String),
+    /// It is the latest version of its key: new starts use it.
+    Latest,
+}
+
+impl Store {
+    /// Deletes version `id` (`key:version`) of `key` when nothing uses it:
+    /// no instance of any status, no schedule pinned to it, and a later
+    /// version exists. `Ok(None)`: deleted (or it did not exist).
+    pub async fn delete_unused_definition(
+        &self,
+        id: &str,
+        key: &str,
+        version: i32,
+    ) -> Result<Option<InUse>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("DELETE FROM definitions WHERE id = ")
+            .bind(id.to_owned())
+            .push(" AND NOT EXISTS (SELECT 1 FROM instances WHERE definition_id = ")
+            .bind(id.to_owned())
+            .push(") AND NOT EXISTS (SELECT 1 FROM schedules WHERE process_key = ")
+            .bind(key.to_owned())
+            .push(" AND process_version = ")
+            .bind(version)
+            .push(") AND version < (SELECT MAX(d.version) FROM definitions d WHERE d.\"key\" = ")
+            .bind(key.to_owned())
+            .push(")");
+        if self.write(sql, "delete definition").await? > 0 || self.definition(id).await?.is_none() {
+            return Ok(None);
+        }
+        // Kept: say why.
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT COUNT(*) FROM instances WHERE definition_id = ")
+            .bind(id.to_owned());
+        let n: i64 = self
+            .query(sql, "count instances of a definition")
+            .await?
+            .first()
+            .map(|r| r.try_get_by_index(0))
+            .transpose()
+            .during("count instances of a definition")?
+            .unwrap_or(0);
+        if n > 0 {
+            return Ok(Some(InUse::Instances(n)));
+        }
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT name FROM schedules WHERE process_key = ")
+            .bind(key.to_owned())
+            .push(" AND process_version = ")
+            .bind(version);
+        if let Some(r) = self.query(sql, "schedules of a definition").await?.first() {
+            let name: String = r.try_get_by_index(0).during("schedules of a definition")?;
+            return Ok(Some(InUse::Schedule(name)));
+        }
+        Ok(Some(InUse::Latest))
+    }
+}
