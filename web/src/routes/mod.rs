@@ -6,6 +6,7 @@ pub mod events;
 pub mod forms;
 pub mod holidays;
 pub mod hosts;
+pub mod instances;
 pub mod languages;
 pub mod nodes;
 pub mod package;
@@ -343,15 +344,15 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(processes::deploy, processes::list_processes))
         .routes(routes!(nodes::list_node_types))
         .routes(routes!(processes::diff_versions))
-        .routes(routes!(processes::evaluate_conditions))
+        .routes(routes!(instances::evaluate_conditions))
         .routes(routes!(processes::get_version, processes::delete_version))
-        .routes(routes!(processes::start, processes::list_instances))
-        .routes(routes!(processes::get_instance))
-        .routes(routes!(processes::terminate))
-        .routes(routes!(processes::pause))
-        .routes(routes!(processes::resume))
-        .routes(routes!(processes::retry))
-        .routes(routes!(processes::skip))
+        .routes(routes!(instances::start, instances::list_instances))
+        .routes(routes!(instances::get_instance))
+        .routes(routes!(instances::terminate))
+        .routes(routes!(instances::pause))
+        .routes(routes!(instances::resume))
+        .routes(routes!(instances::retry))
+        .routes(routes!(instances::skip))
         .routes(routes!(events::events))
         .routes(routes!(approvals::issue_link))
         .routes(routes!(approvals::open_link))

@@ -24,7 +24,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use utoipa::{IntoParams, ToSchema};
 
-use super::processes::{InstanceView, engine, engine_error, row_view};
+use super::instances::{InstanceView, row_view};
+use super::processes::{engine, engine_error};
 use crate::AppState;
 use crate::auth::{Caller, now_ms};
 use crate::error::{ApiError, ApiResult};
