@@ -297,7 +297,15 @@ async fn no_sign_in_without_the_link_and_repeated_failures_lock() {
             .wait_log("reconnecting in", Duration::from_secs(10))
             .await
     );
-    let r = http(port, "GET", "/login", None, None).await;
+    // The page learns the link state just after the log line: wait for it.
+    let mut r = http(port, "GET", "/login", None, None).await;
+    for _ in 0..100 {
+        if r.body.contains("reconnecting") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        r = http(port, "GET", "/login", None, None).await;
+    }
     assert!(r.body.contains("reconnecting"), "{}", r.body);
     let r = http(
         port,

@@ -95,13 +95,16 @@ pub async fn run(
             ),
             Ok(End::Lost(error)) | Err(Failure::Other(error)) => {
                 let d = backoff.next_delay();
+                // The page shows the state before the log says so.
+                agent.status.set_link(LinkState::Reconnecting {
+                    error: error.clone(),
+                });
                 tracing::warn!(
                     "link to {}:{}: {error}; reconnecting in {} ms",
                     cfg.cloud_host,
                     cfg.cloud_port,
                     d.as_millis()
                 );
-                agent.status.set_link(LinkState::Reconnecting { error });
                 d
             }
         };
