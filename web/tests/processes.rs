@@ -50,9 +50,10 @@ impl Api {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn deploy_start_inspect_terminate_per_company() {
-    let dir = std::env::temp_dir().join(format!("baton-web-proc-{}", std::process::id()));
+/// A store in a fresh directory with users `a` (company `default`) and `b`
+/// (`acme`), an engine on it, and the API over both; the directory.
+async fn setup(name: &str) -> (Api, std::path::PathBuf) {
+    let dir = std::env::temp_dir().join(format!("baton-web-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(&dir).unwrap();
     let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
@@ -72,7 +73,15 @@ async fn deploy_start_inspect_terminate_per_company() {
     .await
     .unwrap();
     let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    (
+        Api(AppState::new(store, key, dir.join("data")).with_engine(engine)),
+        dir,
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn deploy_start_inspect_terminate_per_company() {
+    let (api, dir) = setup("proc").await;
 
     let (s, v) = api
         .call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
@@ -432,27 +441,7 @@ impl Events {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_feed_tells_a_company_its_own_changes() {
-    let dir = std::env::temp_dir().join(format!("baton-web-feed-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    common::user(&store, "default", "a", true).await;
-    common::user(&store, "acme", "b", true).await;
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        Options {
-            poll: Duration::from_millis(10),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    let (api, dir) = setup("feed").await;
     api.call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
         .await;
     api.call("b", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
@@ -517,24 +506,7 @@ async fn the_live_feed_tells_a_company_its_own_changes() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conditional_starts_reach_the_callers_company_only() {
-    let dir = std::env::temp_dir().join(format!("baton-web-cond-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    common::user(&store, "default", "a", true).await;
-    common::user(&store, "acme", "b", true).await;
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        Options::default(),
-    )
-    .await
-    .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
+    let (api, dir) = setup("cond").await;
     let hot = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="dc" targetNamespace="t"><process id="hot" isExecutable="true" baton:owner="tests">
       <startEvent id="s"><conditionalEventDefinition><condition>${temp > 30}</condition></conditionalEventDefinition></startEvent>
       <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
