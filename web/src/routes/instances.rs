@@ -54,15 +54,21 @@ impl InstanceView {
     }
 }
 
-fn instance_view(s: &InstanceSummary) -> InstanceView {
-    let (key, version) = s
-        .definition_id
+/// The company's process key and the version of a definition id
+/// (`COMPANY/KEY:VERSION`).
+fn process_and_version(definition_id: &str) -> (String, i32) {
+    let (key, version) = definition_id
         .rsplit_once(':')
-        .unwrap_or((&s.definition_id, "0"));
+        .unwrap_or((definition_id, "0"));
+    (bare(key).to_owned(), version.parse().unwrap_or(0))
+}
+
+fn instance_view(s: &InstanceSummary) -> InstanceView {
+    let (process, version) = process_and_version(&s.definition_id);
     InstanceView {
         id: s.id.clone(),
-        process: bare(key).to_owned(),
-        version: version.parse().unwrap_or(0),
+        process,
+        version,
         status: s.status.clone(),
         start_way: s.start_way.clone(),
         business_key: s.business_key.clone(),
@@ -175,14 +181,11 @@ async fn own_instance(state: &AppState, caller: &Caller, id: &str) -> ApiResult<
 }
 
 pub(crate) fn row_view(r: &InstanceRow) -> InstanceView {
-    let (key, version) = r
-        .definition_id
-        .rsplit_once(':')
-        .unwrap_or((&r.definition_id, "0"));
+    let (process, version) = process_and_version(&r.definition_id);
     InstanceView {
         id: r.id.clone(),
-        process: bare(key).to_owned(),
-        version: version.parse().unwrap_or(0),
+        process,
+        version,
         status: r.status.clone(),
         start_way: r.start_way.clone(),
         business_key: r.business_key.clone(),
