@@ -36,7 +36,7 @@ step "the web UI end to end (Chromium, a real baton serve)"
 cargo build -p baton
 e2e_log=$(mktemp)
 trap 'rm -f "$log" "$e2e_log"' EXIT
-(cd web/ui && node --test --test-reporter=tap e2e/) 2>&1 | tee "$e2e_log" | grep -E '^(not )?ok |^# (pass|fail|skipped)' || true
+(cd web/ui && node --test --test-concurrency=1 --test-reporter=tap e2e/) 2>&1 | tee "$e2e_log" | grep -E '^(not )?ok |^# (pass|fail|skipped)' || true
 awk '/^# pass / { p = $3 } /^# fail / { f = $3 } END { printf "e2e: %d passed, %d failed\n", p, f }' "$e2e_log"
 e2e_failed=$(awk '/^# fail / { print $3 }' "$e2e_log")
 if [ "${e2e_failed:-1}" != 0 ]; then cat "$e2e_log"; fi

@@ -12,217 +12,37 @@
 //   node --test e2e/        (BATON_BIN, CHROMIUM and CARGO_TARGET_DIR override the paths)
 //
 // Without Chromium the tests are skipped, except under CI=true, where that fails.
-import { test, before, after } from 'node:test'
+import { before, after } from 'node:test'
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
-import { createServer } from 'node:net'
-import { tmpdir } from 'node:os'
-import { dirname, join } from 'node:path'
-import { fileURLToPath } from 'node:url'
-import { chromium } from 'playwright-core'
+import { join } from 'node:path'
+import {
+  NEW_PASSWORD, artifacts, artifactsDir, call, centre, closeBrowsers, contextPad, launch, ok, select, selectedId,
+  setProperty, skip, startServer, step,
+} from './harness.js'
 
-const here = dirname(fileURLToPath(import.meta.url))
-const artifacts = join(here, 'artifacts')
-const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium'
-const TARGET = process.env.CARGO_TARGET_DIR || join(here, '..', '..', '..', 'target')
-const BATON = process.env.BATON_BIN || join(TARGET, 'debug', 'baton')
-const FLAGS = [
-  '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-]
-const NEW_PASSWORD = 'E2e-password-2026'
 const KEY = `e2e_cmd_${Date.now()}`
 
-const missing = [
-  !existsSync(CHROMIUM) && `Chromium (${CHROMIUM}; apt-get install chromium)`,
-  !existsSync(BATON) && `the baton binary (${BATON}; cargo build -p baton)`,
-].filter(Boolean)
-if (missing.length && process.env.CI === 'true') {
-  throw new Error(`CI=true and missing: ${missing.join(', ')}`)
-}
-const skip = missing.length ? `missing ${missing.join(', ')}` : false
-
-let server
-let serverLog = ''
+let srv
 let base
-let dir
 let admin
-const userDirs = []
-const contexts = []
 let page
 let firstPassword
 let taskId
 
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = createServer()
-    s.once('error', reject)
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address()
-      s.close(() => resolve(port))
-    })
-  })
-}
-
-async function startServer() {
-  dir = mkdtempSync(join(tmpdir(), 'baton-e2e-'))
-  const port = await freePort()
-  base = `http://127.0.0.1:${port}`
-  server = spawn(
-    BATON,
-    ['serve', '--listen', `127.0.0.1:${port}`, '--store', `sqlite://${dir}/baton.db?mode=rwc`,
-      '--master-key-file', join(dir, 'baton.key'), '--data-dir', join(dir, 'data'), '--drain-secs', '1'],
-    { env: { ...process.env, RUST_LOG: 'warn' }, stdio: ['ignore', 'pipe', 'pipe'] },
-  )
-  server.stdout.on('data', (d) => (serverLog += d))
-  server.stderr.on('data', (d) => (serverLog += d))
-  const deadline = Date.now() + 60_000
-  while (Date.now() < deadline) {
-    if (server.exitCode !== null) throw new Error(`baton serve exited ${server.exitCode}:\n${serverLog}`)
-    const m = /with the password\s+(\S+)/.exec(serverLog)
-    if (m) {
-      try {
-        const r = await fetch(`${base}/api/v1/health`)
-        if (r.ok) return m[1]
-      } catch {
-        /* not listening yet */
-      }
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  throw new Error(`baton serve did not start:\n${serverLog}`)
-}
-
-/** The centre of a diagram element on the page. */
-async function centre(p, id) {
-  const box = await p.locator(`.djs-element[data-element-id="${id}"]`).first().boundingBox()
-  assert.ok(box, `element ${id} is drawn`)
-  return { x: box.x + box.width / 2, y: box.y + box.height / 2 }
-}
-
-/** Clicks an entry of the context pad open beside the element at `near`. */
-async function contextPad(p, action, near) {
-  const entry = p.locator(`.djs-context-pad .entry[data-action="${action}"]`)
-  for (let i = 0; i < 50; i++) {
-    const box = await entry.boundingBox()
-    if (box && Math.abs(box.x - near.x) < 150 && Math.abs(box.y - near.y) < 150) {
-      await p.mouse.click(box.x + box.width / 2, box.y + box.height / 2)
-      return
-    }
-    await p.waitForTimeout(100)
-  }
-  throw new Error(`no context pad entry ${action} near ${JSON.stringify(near)}`)
-}
-
-/**
- * Selects a diagram element by clicking it; returns its centre. bpmn-js
- * swallows the first click after a drag from the palette (a real browser
- * sends none after a drop), so click until it is selected.
- */
-async function select(p, id) {
-  const at = await centre(p, id)
-  const selected = p.locator(`.djs-element.selected[data-element-id="${id}"]`)
-  for (let i = 0; i < 5 && !(await selected.count()); i++) {
-    await p.mouse.click(at.x, at.y)
-    await p.waitForTimeout(150)
-  }
-  assert.equal(await selected.count(), 1, `${id} is selected`)
-  return at
-}
-
-async function selectedId(p) {
-  return p.locator('.djs-element.selected').first().getAttribute('data-element-id')
-}
-
-/** Sets a Baton property through the properties panel (schema field, else by name). */
-async function setProperty(p, name, value) {
-  const field = p.locator(`[data-test="properties"] [data-prop="${name}"]`).locator('textarea, input').first()
-  if (await p.locator('[data-test="no-schemas"]').count()) {
-    if (await field.count()) {
-      await field.fill(value)
-      await field.press('Tab')
-      return
-    }
-    await p.locator('input[data-test="prop-new-name"]').fill(name)
-    await p.locator('input[data-test="prop-new-value"]').fill(value)
-    await p.locator('[data-test="prop-add"]').click()
-    return
-  }
-  await field.fill(value)
-  await field.press('Tab')
-}
-
-/** An API call from the signed-in page (its cookie and CSRF token). */
-async function call(p, method, path, body) {
-  return p.evaluate(
-    async ({ method, path, body }) => {
-      const h = { 'Content-Type': 'application/json', 'X-CSRF-Token': localStorage.getItem('baton.csrf') }
-      const r = await fetch(`/api/v1${path}`, { method, headers: h, body: body === undefined ? undefined : JSON.stringify(body) })
-      const text = await r.text()
-      return { status: r.status, body: text ? JSON.parse(text) : null }
-    },
-    { method, path, body },
-  )
-}
-
-async function ok(p, method, path, body) {
-  const r = await call(p, method, path, body)
-  assert.ok(r.status < 300, `${method} ${path}: ${r.status} ${JSON.stringify(r.body)}`)
-  return r.body
-}
-
-/** Chromium with a fresh profile (playwright passes it as --user-data-dir). */
-async function launch(options) {
-  const profile = mkdtempSync(join(tmpdir(), 'baton-e2e-chromium-'))
-  userDirs.push(profile)
-  const c = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, args: FLAGS, headless: true, ...options })
-  contexts.push(c)
-  return c
-}
-
-/** Every page still open, for the screenshots of a failure. */
-function openPages() {
-  return contexts.flatMap((c) => {
-    try {
-      return c.pages()
-    } catch {
-      return []
-    }
-  })
-}
-
-/** A test that leaves a screenshot of the page it failed on. */
-function step(name, fn) {
-  test(name, { skip }, async () => {
-    try {
-      await fn()
-    } catch (e) {
-      const base = `failed-${name.replace(/\W+/g, '-')}`
-      let n = 0
-      for (const p of openPages()) await p.screenshot({ path: join(artifacts, `${base}${n++ ? `-${n}` : ''}.png`) }).catch(() => {})
-      throw e
-    }
-  })
-}
-
 before(async () => {
   if (skip) return
-  mkdirSync(artifacts, { recursive: true })
-  firstPassword = await startServer()
+  artifactsDir()
+  srv = await startServer()
+  base = srv.base
+  firstPassword = srv.firstPassword
   admin = await launch({ viewport: { width: 1440, height: 900 }, locale: 'en-US' })
   page = admin.pages()[0] || (await admin.newPage())
   page.on('pageerror', (e) => console.error('page error:', e.message))
 })
 
 after(async () => {
-  for (const c of contexts) await c.close().catch(() => {})
-  if (server && server.exitCode === null) {
-    server.kill('SIGTERM')
-    await new Promise((r) => server.once('exit', r))
-  }
-  if (dir) rmSync(dir, { recursive: true, force: true })
-  for (const d of userDirs) rmSync(d, { recursive: true, force: true })
+  await closeBrowsers()
+  if (srv) await srv.stop()
 })
 
 step('the first admin signs in and must change the password', async () => {
