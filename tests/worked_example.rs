@@ -27,6 +27,8 @@
 //! Needs sshd and python3 with aiosmtpd: without them the test is skipped,
 //! except under `CI=true`, where it fails.
 
+mod common;
+
 #[path = "../nodes/tests/common/smtp.rs"]
 mod smtp;
 #[path = "../nodes/tests/common/sshd.rs"]
@@ -35,13 +37,14 @@ mod sshd;
 
 use std::io::{Cursor, Read};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::Mutex;
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use chrono::{DateTime, Duration as Span, FixedOffset, NaiveDateTime, TimeZone, Timelike, Utc};
 use reqwest::Method;
 use serde_json::{Value, json};
+
+use common::{Auth, Proc, free_port, until};
 
 const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/lwams-example");
 const TEMPLATE: &str = concat!(
@@ -64,14 +67,6 @@ fn example_json(name: &str) -> Value {
     serde_json::from_str(&example(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 /// The `sub-manager` binary the server offers in host packages.
 fn sub_manager_bin() -> PathBuf {
     let dir = Path::new(env!("CARGO_BIN_EXE_baton")).parent().unwrap();
@@ -84,184 +79,6 @@ fn sub_manager_bin() -> PathBuf {
         assert!(ok.success(), "building sub-manager");
     }
     bin
-}
-
-/// A child process killed when dropped (a failing test leaves none behind).
-struct Proc(Child);
-
-impl Drop for Proc {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-/// How a request is signed.
-#[derive(Clone)]
-enum Auth {
-    None,
-    Bearer(String),
-    /// A browser session: the cookie and the CSRF token to echo.
-    Session {
-        cookie: String,
-        csrf: String,
-    },
-}
-
-/// An HTTP client for the server that keeps every response body it got.
-struct Api {
-    http: reqwest::Client,
-    base: String,
-    bodies: Mutex<Vec<(String, Vec<u8>)>>,
-}
-
-struct Reply {
-    status: u16,
-    headers: reqwest::header::HeaderMap,
-    bytes: Vec<u8>,
-}
-
-impl Reply {
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.bytes).unwrap_or(Value::Null)
-    }
-
-    /// `name=value` of the `Set-Cookie` header, if any.
-    fn cookie(&self) -> Option<String> {
-        let v = self
-            .headers
-            .get(reqwest::header::SET_COOKIE)?
-            .to_str()
-            .ok()?;
-        Some(v.split(';').next()?.trim().to_owned())
-    }
-}
-
-impl Api {
-    async fn send(
-        &self,
-        auth: &Auth,
-        method: Method,
-        path: &str,
-        build: impl FnOnce(reqwest::RequestBuilder) -> reqwest::RequestBuilder,
-    ) -> Reply {
-        let mut req = self
-            .http
-            .request(method.clone(), format!("{}{path}", self.base));
-        match auth {
-            Auth::None => {}
-            Auth::Bearer(t) => req = req.bearer_auth(t),
-            Auth::Session { cookie, csrf } => {
-                req = req.header("cookie", cookie).header("x-csrf-token", csrf);
-            }
-        }
-        let res = build(req)
-            .send()
-            .await
-            .unwrap_or_else(|e| panic!("{method} {path}: {e}"));
-        let status = res.status().as_u16();
-        let headers = res.headers().clone();
-        let bytes = res.bytes().await.unwrap().to_vec();
-        self.bodies
-            .lock()
-            .unwrap()
-            .push((format!("{method} {path}"), bytes.clone()));
-        Reply {
-            status,
-            headers,
-            bytes,
-        }
-    }
-
-    async fn call(&self, auth: &Auth, method: Method, path: &str, body: Option<Value>) -> Reply {
-        self.send(auth, method, path, |r| match body {
-            Some(b) => r.json(&b),
-            None => r,
-        })
-        .await
-    }
-
-    /// A JSON call that must answer `want`; its body.
-    async fn ok(
-        &self,
-        auth: &Auth,
-        method: Method,
-        path: &str,
-        body: Option<Value>,
-        want: u16,
-    ) -> Value {
-        let r = self.call(auth, method.clone(), path, body).await;
-        assert_eq!(
-            r.status,
-            want,
-            "{method} {path}: {}",
-            String::from_utf8_lossy(&r.bytes)
-        );
-        r.json()
-    }
-
-    /// Signs in, changes the one-time password to `password` (a fresh
-    /// session comes back) and creates an API token.
-    async fn sign_in(&self, username: &str, first: &str, password: &str) -> Auth {
-        let r = self
-            .call(
-                &Auth::None,
-                Method::POST,
-                "/api/v1/auth/login",
-                Some(json!({"company": "default", "username": username, "password": first})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "login {username}: {}", r.json());
-        assert_eq!(r.json()["mustChangePassword"], true, "{}", r.json());
-        let session = Auth::Session {
-            cookie: r.cookie().expect("a session cookie"),
-            csrf: r.json()["csrfToken"].as_str().unwrap().to_owned(),
-        };
-        // Nothing but the password change before it.
-        let r = self
-            .call(&session, Method::GET, "/api/v1/tasks", None)
-            .await;
-        assert_eq!(r.status, 403, "{username} before the change: {}", r.json());
-        let r = self
-            .call(
-                &session,
-                Method::POST,
-                "/api/v1/auth/password",
-                Some(json!({"current": first, "password": password})),
-            )
-            .await;
-        assert_eq!(r.status, 200, "password {username}: {}", r.json());
-        let session = Auth::Session {
-            cookie: r.cookie().expect("a new session cookie"),
-            csrf: r.json()["csrfToken"].as_str().unwrap().to_owned(),
-        };
-        let t = self
-            .ok(
-                &session,
-                Method::POST,
-                "/api/v1/auth/tokens",
-                Some(json!({"name": "worked-example"})),
-                201,
-            )
-            .await;
-        Auth::Bearer(t["token"].as_str().expect("a token").to_owned())
-    }
-}
-
-/// Waits up to `limit` for `f` to give `Some`; panics with `what()`.
-async fn until<T, F, Fut>(limit: Duration, what: impl Fn() -> String, mut f: F) -> T
-where
-    F: FnMut() -> Fut,
-    Fut: std::future::Future<Output = Option<T>>,
-{
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(v) = f().await {
-            return v;
-        }
-        assert!(Instant::now() < deadline, "timed out: {}", what());
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 }
 
 /// Unpacks a zip into `dir`, keeping the Unix modes; the names it held.
@@ -342,62 +159,40 @@ async fn the_lwams_worked_example_runs_end_to_end_through_the_api() {
     let relay_port = free_port();
     let base = format!("http://127.0.0.1:{port}");
     let master_key = baton_nodes::MasterKey::generate();
-    let serve_log = dir.join("serve.log");
-    let _serve = Proc(
-        Command::new(env!("CARGO_BIN_EXE_baton"))
-            .arg("serve")
-            .args(["--listen", &format!("127.0.0.1:{port}")])
-            .args([
-                "--store",
-                &format!("sqlite://{}?mode=rwc", dir.join("b.db").display()),
-            ])
-            .arg("--data-dir")
-            .arg(dir.join("data"))
-            .args(["--relay-listen", &format!("127.0.0.1:{relay_port}")])
-            .arg("--sub-manager-bin")
-            .arg(sub_manager_bin())
-            .args(["--smtp-host", "127.0.0.1"])
-            .args(["--smtp-port", &mail.port.to_string()])
-            .args(["--smtp-security", "none"])
-            .args(["--smtp-from", "Baton <baton@example.com>"])
-            .args(["--public-url", &base])
-            .current_dir(&dir)
-            .env("BATON_MASTER_KEY", &master_key)
-            .env("BATON_LOG", "info")
-            .env_remove("BATON_CONFIG")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(std::fs::File::create(&serve_log).unwrap())
-            .spawn()
-            .expect("baton serve starts"),
-    );
-    let api = Api {
-        http: reqwest::Client::builder()
-            .timeout(Duration::from_secs(60))
-            .build()
-            .unwrap(),
-        base: base.clone(),
-        bodies: Mutex::new(Vec::new()),
-    };
-    let log = || std::fs::read_to_string(&serve_log).unwrap_or_default();
-    until(
-        Duration::from_secs(60),
-        || format!("baton serve never answered:\n{}", log()),
-        || async {
-            let r = api.http.get(format!("{base}/api/v1/health")).send().await;
-            r.ok().filter(|r| r.status().is_success()).map(|_| ())
-        },
+    let store = format!("sqlite://{}?mode=rwc", dir.join("b.db").display());
+    let serve = common::Serve::start(
+        &dir,
+        "serve.log",
+        &master_key,
+        port,
+        &[
+            "--store".into(),
+            store,
+            "--data-dir".into(),
+            dir.join("data").display().to_string(),
+            "--relay-listen".into(),
+            format!("127.0.0.1:{relay_port}"),
+            "--sub-manager-bin".into(),
+            sub_manager_bin().display().to_string(),
+            "--smtp-host".into(),
+            "127.0.0.1".into(),
+            "--smtp-port".into(),
+            mail.port.to_string(),
+            "--smtp-security".into(),
+            "none".into(),
+            "--smtp-from".into(),
+            "Baton <baton@example.com>".into(),
+            "--public-url".into(),
+            base.clone(),
+        ],
     )
     .await;
-    // The first-start password: the line after "with the password".
-    let text = log();
-    let first = text
-        .lines()
-        .skip_while(|l| !l.contains("with the password"))
-        .map(str::trim)
-        .find(|l| !l.is_empty() && !l.contains("with the password"))
-        .unwrap_or_else(|| panic!("no first-start password in:\n{text}"))
-        .to_owned();
+    let api = serve.api();
+    let log = || serve.log();
+    let first = serve
+        .first_password
+        .clone()
+        .unwrap_or_else(|| panic!("no first-start password in:\n{}", log()));
 
     mark("baton serve answers");
 
@@ -978,7 +773,10 @@ async fn the_lwams_worked_example_runs_end_to_end_through_the_api() {
         .map(|(w, _)| w.clone())
         .collect::<Vec<_>>();
     assert!(first_seen.is_empty(), "first password in {first_seen:?}");
-    places.push(("serve stderr".into(), std::fs::read(&serve_log).unwrap()));
+    places.push((
+        "serve stderr".into(),
+        std::fs::read(&serve.log_path).unwrap(),
+    ));
     for (i, m) in mail.messages().iter().enumerate() {
         places.push((format!("mail {i}"), m.to_string().into_bytes()));
     }
@@ -1005,7 +803,7 @@ async fn the_lwams_worked_example_runs_end_to_end_through_the_api() {
     );
     // The search finds what is there: the one-time password is in the
     // server's log.
-    assert!(contains(&std::fs::read(&serve_log).unwrap(), &first));
+    assert!(contains(&std::fs::read(&serve.log_path).unwrap(), &first));
     for f in &files {
         if let Ok(b) = std::fs::read(f) {
             places.push((f.display().to_string(), b));
