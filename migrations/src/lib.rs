@@ -17,6 +17,9 @@ mod m0007_tasks;
 mod m0008_forms;
 mod m0009_approval_links;
 mod m0010_paused;
+mod m0011_wechat;
+mod m0012_task_due;
+mod m0013_task_files;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -35,6 +38,9 @@ impl MigratorTrait for Migrator {
             Box::new(m0008_forms::Migration),
             Box::new(m0009_approval_links::Migration),
             Box::new(m0010_paused::Migration),
+            Box::new(m0011_wechat::Migration),
+            Box::new(m0012_task_due::Migration),
+            Box::new(m0013_task_files::Migration),
         ]
     }
 

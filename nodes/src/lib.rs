@@ -26,6 +26,7 @@ pub mod registry;
 pub mod report;
 pub mod resources;
 pub mod schema;
+pub mod schema_zh;
 pub mod secret;
 pub mod sql;
 pub mod ssh;

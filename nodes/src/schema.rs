@@ -62,10 +62,13 @@ pub fn common() -> Vec<(&'static str, Value)> {
 
 /// A node schema: an object with `properties` (the common ones added) and
 /// `required`. Every property value is a string template in BPMN; `type`
-/// says what it must render to.
+/// says what it must render to. `x-order` lists the properties in the order
+/// written here (a JSON object keeps none), the order the editor shows them in.
 pub fn object(title: &str, props: Vec<(&str, Value)>, required: &[&str]) -> Value {
     let mut map = serde_json::Map::new();
+    let mut order = Vec::new();
     for (k, v) in props.into_iter().chain(common()) {
+        order.push(k.to_owned());
         map.insert(k.to_owned(), v);
     }
     json!({
@@ -74,6 +77,26 @@ pub fn object(title: &str, props: Vec<(&str, Value)>, required: &[&str]) -> Valu
         "type": "object",
         "properties": map,
         "required": required,
+        "x-order": order,
+    })
+}
+
+/// The properties of `call-process`: the model compiles it into a call
+/// activity (no node runs it), but the editor offers it beside the nodes.
+pub fn call_process() -> Value {
+    json!({
+        "type": "object",
+        "title": "Call process",
+        "properties": {
+            "processKey": {"type": "string", "title": "Process key",
+                "description": "The deployed process to start and wait for."},
+            "version": {"type": "string", "title": "Version",
+                "description": "Its version; empty: the latest."},
+            "param": {"type": "string", "title": "Parameter",
+                "description": "Given to the child as LWAMS_CALL_PARAM."}
+        },
+        "required": ["processKey"],
+        "x-order": ["processKey", "version", "param"]
     })
 }
 

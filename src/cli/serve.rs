@@ -30,7 +30,21 @@ pub struct Args {
     #[command(flatten)]
     mail: MailArgs,
     #[command(flatten)]
+    wechat: WeChatArgs,
+    #[command(flatten)]
     engine: EngineArgs,
+}
+
+/// Where WeChat's web authorisation lives (the mobile entry's sign-in);
+/// other hosts are for a stand-in in tests.
+#[derive(clap::Args, Clone)]
+pub struct WeChatArgs {
+    /// WeChat's authorisation page host.
+    #[arg(long, env = "BATON_WECHAT_OPEN_BASE", default_value = baton_web::wechat::DEFAULT_OPEN_BASE)]
+    wechat_open_base: String,
+    /// WeChat's API host (the code-for-openid call).
+    #[arg(long, env = "BATON_WECHAT_API_BASE", default_value = baton_web::wechat::DEFAULT_API_BASE)]
+    wechat_api_base: String,
 }
 
 /// Task notices by mail (off unless `--smtp-host` and `--smtp-from`).
@@ -52,8 +66,9 @@ pub struct MailArgs {
     /// The sender, e.g. "Baton <baton@example.com>".
     #[arg(long, env = "BATON_SMTP_FROM")]
     smtp_from: Option<String>,
-    /// This server's address as people reach it (links in mails); default
-    /// http:// and the listen address.
+    /// This server's address as people reach it: links in mails (default
+    /// http:// and the listen address) and where WeChat sends browsers back
+    /// (default: the address the browser used).
     #[arg(long, env = "BATON_PUBLIC_URL")]
     public_url: Option<String>,
 }
@@ -189,8 +204,21 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 baton_web::bootstrap::ADMIN
             );
         }
+        for (flag, base) in [
+            ("--wechat-open-base", &a.wechat.wechat_open_base),
+            ("--wechat-api-base", &a.wechat.wechat_api_base),
+        ] {
+            if !(base.starts_with("https://") || base.starts_with("http://")) {
+                anyhow::bail!("{flag} `{base}`: expected an http:// or https:// URL");
+            }
+        }
         let state = baton_web::AppState::new(engine.store().clone(), key, a.engine.data_dir.clone())
-            .with_engine(engine.clone());
+            .with_engine(engine.clone())
+            .with_wechat(baton_web::wechat::WeChatSettings {
+                open_base: a.wechat.wechat_open_base.clone(),
+                api_base: a.wechat.wechat_api_base.clone(),
+                public_url: a.mail.public_url.clone(),
+            });
         if let Some(addr) = &a.relay.relay_listen {
             start_relays(&a.relay, addr, &a.engine, &engine, &state).await?;
         }
@@ -217,7 +245,7 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 "/healthz",
                 get(|| async { Json(json!({ "status": "ok" })) }),
             )
-            .merge(baton_web::router(state))
+            .merge(baton_web::router(state.clone()))
             // The browser UI: every other path (a client-side screen or an asset).
             .fallback_service(baton_web::ui::router());
         let listener = tokio::net::TcpListener::bind(&a.listen)
@@ -228,9 +256,28 @@ pub fn main(a: Args) -> Result<ExitCode> {
             a.listen,
             a.engine.store
         );
-        axum::serve(listener, app)
-            .with_graceful_shutdown(stop_signal())
-            .await?;
+        // On SIGTERM / Ctrl-C: take no more requests, end the open streams,
+        // let the requests in flight finish (for up to the drain time).
+        let (stopping, stop_now) = tokio::sync::oneshot::channel::<()>();
+        let server = axum::serve(listener, app).with_graceful_shutdown({
+            let state = state.clone();
+            async move {
+                stop_signal().await;
+                state.stop();
+                let _ = stopping.send(());
+            }
+        });
+        let drain = Duration::from_secs(a.drain_secs);
+        tokio::select! {
+            served = std::future::IntoFuture::into_future(server) => served?,
+            () = async {
+                if stop_now.await.is_ok() {
+                    tokio::time::sleep(drain).await;
+                } else {
+                    std::future::pending::<()>().await;
+                }
+            } => tracing::warn!("requests still open after {} s: stopping anyway", a.drain_secs),
+        }
         // Requests are done; let the jobs running here finish and commit.
         tracing::info!("stopping: draining running jobs (up to {} s)", a.drain_secs);
         let left = engine.drain(Duration::from_secs(a.drain_secs)).await;

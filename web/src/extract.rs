@@ -65,9 +65,16 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
 
 fn query_rejection(e: QueryRejection) -> ApiError {
     let text = e.body_text();
-    let field = text
-        .split('`')
-        .nth(1)
+    // serde_urlencoded names the field of a bad value first (`...query
+    // string: limit: invalid digit found in string`), a missing or unknown
+    // one in backticks.
+    let bad_value = text
+        .split_once("query string: ")
+        .and_then(|(_, rest)| rest.split_once(": "))
+        .map(|(name, _)| name)
+        .filter(|n| !n.is_empty() && n.chars().all(|c| c.is_ascii_alphanumeric() || c == '_'));
+    let field = bad_value
+        .or_else(|| text.split('`').nth(1))
         .map(|f| format!("query.{f}"))
         .unwrap_or_else(|| "query".to_owned());
     ApiError::invalid(

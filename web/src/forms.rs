@@ -17,13 +17,16 @@
 //! | `checkbox` | checkbox group | an array of distinct options' values |
 //! | `switch` | switch | `true` / `false` |
 //! | `date` | date picker | `YYYY-MM-DD` or an RFC 3339 date-time |
-//! | `file` | file upload | a reference (string), an object with a `name`, or an array of these |
+//! | `file` | file upload | a file uploaded for the task: its id, or an object with its `id` (or an array of these) |
 //!
 //! `pattern` must match the whole text (it is anchored). A required field
 //! must be present and not `null`, `""` or `[]`; a value for a field the form
 //! does not have is let through (it is a process variable like any other).
+//! A `file` field has no default; [`resolve_files`] then checks that each
+//! reference names a file uploaded for the task being completed and makes it
+//! the variable `{"id", "name", "size"}`.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -241,6 +244,13 @@ fn check_field(here: &str, f: &FormField) -> Result<(), FormError> {
             )
         })?;
     }
+    if kind == "file" && f.default.as_ref().is_some_and(|d| !d.is_null()) {
+        return Err(fault(
+            at("default"),
+            "a `file` field has no default (its value is a file uploaded for the task)",
+            "「file」字段不能有默认值（其值为为该任务上传的文件）",
+        ));
+    }
     if let Some(d) = f.default.as_ref().filter(|d| !d.is_null()) {
         check_value(f, d).map_err(|(en, zh)| {
             fault(
@@ -404,21 +414,16 @@ fn check_value(f: &FormField, v: &Value) -> Result<(), (String, String)> {
             }
         }
         "file" => {
-            let one = |x: &Value| match x {
-                Value::String(s) => !s.trim().is_empty(),
-                Value::Object(m) => m.get("name").and_then(Value::as_str).is_some(),
-                _ => false,
-            };
             let ok = match v {
-                Value::Array(items) => items.iter().all(one),
-                other => one(other),
+                Value::Array(items) => items.iter().all(|x| file_id(x).is_some()),
+                other => file_id(other).is_some(),
             };
             if ok {
                 Ok(())
             } else {
                 want(
-                    "a file reference (a string or an object with a name)",
-                    "文件引用（字符串或带 name 的对象）",
+                    "an uploaded file's reference (its id, or an object with its `id`)",
+                    "已上传文件的引用（文件 id 或带 id 的对象）",
                 )
             }
         }
@@ -428,6 +433,57 @@ fn check_value(f: &FormField, v: &Value) -> Result<(), (String, String)> {
             format!("未知字段类型「{other}」"),
         )),
     }
+}
+
+/// The file id a `file` value names: the string itself, or an object's `id`.
+fn file_id(v: &Value) -> Option<&str> {
+    let id = match v {
+        Value::String(s) => s.as_str(),
+        Value::Object(m) => m.get("id").and_then(Value::as_str)?,
+        _ => return None,
+    };
+    let id = id.trim();
+    (!id.is_empty()).then_some(id)
+}
+
+/// After [`check_values`]: every `file` field's reference must name one of
+/// `uploaded` (the task's own files, id → the variable it becomes,
+/// `{"id", "name", "size"}`) and is replaced by it, so a caller cannot make
+/// up a name or a size, nor point at another task's file. Returns the ids
+/// the values name.
+pub fn resolve_files(
+    fields: &[FormField],
+    values: &mut Map<String, Value>,
+    uploaded: &HashMap<String, Value>,
+) -> Result<HashSet<String>, FormError> {
+    let mut used = HashSet::new();
+    for f in fields.iter().filter(|f| f.kind == "file") {
+        let Some(v) = values.get_mut(&f.id).filter(|v| !is_empty(v)) else {
+            continue;
+        };
+        let mut one = |x: &Value| -> Result<Value, FormError> {
+            let id = file_id(x).unwrap_or_default();
+            match uploaded.get(id) {
+                Some(reference) => {
+                    used.insert(id.to_owned());
+                    Ok(reference.clone())
+                }
+                None => Err(fault(
+                    f.id.clone(),
+                    format!("{}: no file `{id}` was uploaded for this task", f.label),
+                    format!("「{}」：文件「{id}」不是为该任务上传的", f.label),
+                )),
+            }
+        };
+        let resolved = match &*v {
+            Value::Array(items) => {
+                Value::Array(items.iter().map(&mut one).collect::<Result<_, _>>()?)
+            }
+            other => one(other)?,
+        };
+        *v = resolved;
+    }
+    Ok(used)
 }
 
 #[cfg(test)]
@@ -510,6 +566,58 @@ mod tests {
     }
 
     #[test]
+    fn file_references_name_the_tasks_own_uploads() {
+        let form = fields(json!([
+            {"id": "att", "label": "File", "type": "file", "required": true},
+            {"id": "more", "label": "More", "type": "file"},
+            {"id": "note", "label": "Note", "type": "text"}
+        ]))
+        .unwrap();
+        let uploaded: HashMap<String, Value> = ["f1", "f2"]
+            .iter()
+            .map(|id| {
+                (
+                    id.to_string(),
+                    json!({"id": id, "name": format!("{id}.txt"), "size": 3}),
+                )
+            })
+            .collect();
+        let resolve = |v: Value| {
+            let mut m = v.as_object().unwrap().clone();
+            check_values(&form, &m).map_err(|e| e.field)?;
+            let used = resolve_files(&form, &mut m, &uploaded).map_err(|e| e.field)?;
+            let mut used: Vec<String> = used.into_iter().collect();
+            used.sort();
+            Ok::<_, String>((Value::Object(m), used))
+        };
+        // The name and size sent are replaced by the upload's own.
+        let (v, used) =
+            resolve(json!({"att": {"id": "f1", "name": "forged.exe", "size": 1}, "more": ["f2"]}))
+                .unwrap();
+        assert_eq!(v["att"], json!({"id": "f1", "name": "f1.txt", "size": 3}));
+        assert_eq!(
+            v["more"],
+            json!([{"id": "f2", "name": "f2.txt", "size": 3}])
+        );
+        assert_eq!(used, ["f1", "f2"]);
+        assert_eq!(resolve(json!({"att": "f3"})), Err("att".into()));
+        assert_eq!(
+            resolve(json!({"att": "f1", "more": ["f2", "x"]})),
+            Err("more".into())
+        );
+        assert_eq!(resolve(json!({})), Err("att".into()));
+        let (v, used) = resolve(json!({"att": "f2", "more": null, "note": "f1"})).unwrap();
+        assert_eq!(
+            (v["note"].clone(), used),
+            (json!("f1"), vec!["f2".to_owned()])
+        );
+        assert_eq!(
+            field_of(json!([{"id": "att", "label": "File", "type": "file", "default": "f1"}])),
+            "body.fields[0].default"
+        );
+    }
+
+    #[test]
     fn submitted_values_fit_the_form() {
         let form = fields(json!([
             {"id": "decision", "label": "Decision", "type": "select", "required": true,
@@ -527,7 +635,7 @@ mod tests {
         assert_eq!(
             check(
                 json!({"decision": "no", "count": 9, "code": "ABC", "tags": ["b", "a"],
-                         "on": false, "day": "2026-03-01", "att": {"name": "a.txt"}, "other": 1})
+                         "on": false, "day": "2026-03-01", "att": {"id": "f1", "name": "a.txt"}, "other": 1})
             ),
             Ok(())
         );
@@ -568,6 +676,14 @@ mod tests {
         );
         assert_eq!(
             check(json!({"decision": "yes", "att": 5})),
+            Err("att".into())
+        );
+        assert_eq!(
+            check(json!({"decision": "yes", "att": {"name": "a.txt"}})),
+            Err("att".into())
+        );
+        assert_eq!(
+            check(json!({"decision": "yes", "att": ["f1", {"id": " "}]})),
             Err("att".into())
         );
         assert_eq!(check(json!({"decision": "yes", "count": null})), Ok(()));

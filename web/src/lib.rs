@@ -18,6 +18,7 @@ pub mod perm;
 pub mod relay;
 pub mod routes;
 pub mod ui;
+pub mod wechat;
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -49,6 +50,10 @@ pub struct Inner {
     pub secure_cookies: bool,
     /// The Sub-Manager link (unset: this server has no relay listener).
     pub relay: std::sync::OnceLock<Arc<relay::RelayHub>>,
+    /// Where WeChat is (unset: WeChat's own hosts, the request's `Host`).
+    wechat: std::sync::OnceLock<wechat::WeChatSettings>,
+    /// Set when the server begins to stop: open streams end.
+    stopping: tokio::sync::watch::Sender<bool>,
 }
 
 impl std::ops::Deref for AppState {
@@ -69,7 +74,37 @@ impl AppState {
             metrics: metrics::Metrics::default(),
             secure_cookies: false,
             relay: std::sync::OnceLock::new(),
+            wechat: std::sync::OnceLock::new(),
+            stopping: tokio::sync::watch::Sender::new(false),
         }))
+    }
+
+    /// The server begins to stop: every open stream (the live feed, node
+    /// logs) ends, so a graceful shutdown is not held up by a browser that
+    /// keeps one open.
+    pub fn stop(&self) {
+        self.0.stopping.send_replace(true);
+    }
+
+    /// Resolves once [`AppState::stop`] was called.
+    pub fn stopped(&self) -> impl std::future::Future<Output = ()> + Send + use<> {
+        let mut rx = self.0.stopping.subscribe();
+        async move {
+            let _ = rx.wait_for(|s| *s).await;
+        }
+    }
+
+    /// The same state with these WeChat settings (set once).
+    pub fn with_wechat(self, settings: wechat::WeChatSettings) -> AppState {
+        let _ = self.0.wechat.set(settings);
+        self
+    }
+
+    /// Where WeChat is.
+    pub fn wechat(&self) -> &wechat::WeChatSettings {
+        static DEFAULT: std::sync::LazyLock<wechat::WeChatSettings> =
+            std::sync::LazyLock::new(wechat::WeChatSettings::default);
+        self.0.wechat.get().unwrap_or(&DEFAULT)
     }
 
     /// The same state with the engine that runs the processes (set once).

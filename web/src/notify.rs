@@ -1,7 +1,7 @@
 //! Telling people of their tasks by mail: when a user task gets an assignee
-//! (created assigned, claimed or delegated), the assignee receives a mail
-//! with a signed approval link (`routes/approvals.rs`) that opens the task
-//! on the mobile page. The live feed says when (`baton_runtime::feed`); the
+//! (created assigned, claimed or delegated) or a helper, that user receives
+//! a mail with a signed approval link (`routes/approvals.rs`) that opens the
+//! task on the mobile page. The live feed says when (`baton_runtime::feed`); the
 //! `task_notices` table makes one server send each notice once, however many
 //! servers hear of the task. Mail goes through the `mail` node, so SMTP,
 //! STARTTLS / TLS and credentials behave exactly as in a process.
@@ -43,17 +43,25 @@ pub fn spawn(state: AppState, mail: MailSettings) {
             match rx.recv().await {
                 Ok(batch) => {
                     for c in batch.iter() {
-                        if let Change::Task {
+                        let Change::Task {
                             company,
                             id,
                             state: s,
-                            assignee: Some(assignee),
+                            assignee,
+                            helpers,
                             ..
                         } = c
-                            && s == "open"
-                            && let Err(e) = notify(&state, &mail, company, id, assignee).await
-                        {
-                            tracing::warn!(task = id, "task notice: {e}");
+                        else {
+                            continue;
+                        };
+                        if s != "open" {
+                            continue;
+                        }
+                        // The assignee and every helper, each once per task.
+                        for who in assignee.iter().chain(helpers) {
+                            if let Err(e) = notify(&state, &mail, company, id, who).await {
+                                tracing::warn!(task = id, "task notice: {e}");
+                            }
                         }
                     }
                 }
@@ -66,7 +74,7 @@ pub fn spawn(state: AppState, mail: MailSettings) {
     });
 }
 
-/// Mails `assignee` a link to task `id`, unless somebody did already.
+/// Mails `assignee` (or a helper) a link to task `id`, unless somebody did already.
 async fn notify(
     state: &AppState,
     mail: &MailSettings,

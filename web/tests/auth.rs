@@ -4,26 +4,17 @@
 //! revoked tokens, disabled users; errors in the request's language with the
 //! offending field.
 
-use std::path::PathBuf;
+mod common;
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode, header};
-use baton_nodes::MasterKey;
-use baton_runtime::store::Store;
+use axum::http::{StatusCode, header};
 use baton_web::AppState;
-use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+use common::TempDir;
 
 struct Api {
     state: AppState,
-    dir: PathBuf,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
+    _dir: TempDir,
 }
 
 struct Res {
@@ -34,13 +25,8 @@ struct Res {
 
 impl Api {
     async fn new(name: &str) -> (Api, String) {
-        let dir =
-            std::env::temp_dir().join(format!("baton-web-auth-{name}-{}", std::process::id()));
-        let _ = std::fs::remove_dir_all(&dir);
-        std::fs::create_dir_all(&dir).unwrap();
-        let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-            .await
-            .unwrap();
+        let dir = TempDir::new(&format!("auth-{name}"));
+        let store = common::sqlite(&dir).await;
         let first = baton_web::bootstrap::bootstrap(&store)
             .await
             .unwrap()
@@ -52,9 +38,8 @@ impl Api {
                 .is_none(),
             "once only"
         );
-        let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-        let state = AppState::new(store, key, dir.join("data"));
-        (Api { state, dir }, first)
+        let state = AppState::new(store, common::key(), dir.join("data"));
+        (Api { state, _dir: dir }, first)
     }
 
     async fn send(
@@ -64,32 +49,15 @@ impl Api {
         headers: &[(&str, &str)],
         body: Option<Value>,
     ) -> Res {
-        let mut req = Request::builder().method(method).uri(uri);
-        for (k, v) in headers {
-            req = req.header(*k, *v);
-        }
-        let req = match body {
-            Some(b) => req
-                .header(header::CONTENT_TYPE, "application/json")
-                .body(Body::from(b.to_string())),
-            None => req.body(Body::empty()),
-        }
-        .unwrap();
-        let res = baton_web::router(self.state.clone())
-            .oneshot(req)
-            .await
-            .unwrap();
-        let status = res.status();
-        let cookie = res
-            .headers()
+        let a = common::send_json(&self.state, method, uri, None, headers, body).await;
+        let cookie = a
+            .headers
             .get(header::SET_COOKIE)
             .map(|v| v.to_str().unwrap().to_owned());
-        let bytes = res.into_body().collect().await.unwrap().to_bytes();
-        let json = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
         Res {
-            status,
+            status: a.status,
             cookie,
-            json,
+            json: a.json(),
         }
     }
 
@@ -401,14 +369,8 @@ async fn api_tokens_work_until_revoked_and_disabled_users_are_out() {
 /// Two servers starting at once on one store: one admin, no error.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_first_starts_make_one_admin() {
-    let dir = std::env::temp_dir().join(format!("baton-web-boot-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let url = format!("sqlite://{}?mode=rwc", dir.join("b.db").display());
-    let (a, b) = (
-        Store::connect(&url).await.unwrap(),
-        Store::connect(&url).await.unwrap(),
-    );
+    let dir = TempDir::new("boot");
+    let (a, b) = (common::sqlite(&dir).await, common::sqlite(&dir).await);
     let (x, y) = tokio::join!(
         baton_web::bootstrap::bootstrap(&a),
         baton_web::bootstrap::bootstrap(&b)
@@ -419,5 +381,4 @@ async fn concurrent_first_starts_make_one_admin() {
         .count();
     assert_eq!(made, 1, "exactly one of them made the admin");
     assert_eq!(a.count_users().await.unwrap(), 1);
-    let _ = std::fs::remove_dir_all(&dir);
 }

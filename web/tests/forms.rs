@@ -6,16 +6,10 @@
 
 mod common;
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use axum::http::StatusCode;
-use baton_nodes::MasterKey;
-use baton_runtime::engine::{Engine, Options, SystemClock};
-use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{GroupRow, Store};
-use baton_web::AppState;
 use serde_json::{Value, json};
+
+use common::{Api, TempDir};
 
 const CN_2026: &str = include_str!("../../templates/holidays/cn-2026.json");
 
@@ -31,42 +25,7 @@ const APPROVAL: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100
     <endEvent id="approved"/><endEvent id="rejected"/>
   </process></definitions>"#;
 
-struct Api {
-    state: AppState,
-    dir: std::path::PathBuf,
-}
-
-impl Drop for Api {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 impl Api {
-    async fn call(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        common::call(&self.state, token, method, uri, body).await
-    }
-
-    /// A call that must answer `want`; its body.
-    async fn ok(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-        want: StatusCode,
-    ) -> Value {
-        let (s, v) = self.call(token, method, uri, body).await;
-        assert_eq!(s, want, "{method} {uri}: {v}");
-        v
-    }
-
     /// A call that must be refused with `want` naming `field`.
     async fn refused(
         &self,
@@ -85,18 +44,9 @@ impl Api {
 }
 
 async fn setup(name: &str) -> Api {
-    let dir = std::env::temp_dir().join(format!("baton-web-forms-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    common::company(&store, "default").await;
-    common::company(&store, "acme").await;
-    common::user(&store, "default", "admin", true).await;
-    common::user(&store, "default", "alice", false).await;
-    common::user(&store, "default", "viewer", false).await;
-    common::user(&store, "acme", "zed", true).await;
+    let dir = TempDir::new(&format!("forms-{name}"));
+    let store = common::sqlite(&dir).await;
+    common::default_and_acme(&store, &["alice", "viewer"]).await;
     for (gid, perms, member) in [
         (
             "g-act",
@@ -109,43 +59,10 @@ async fn setup(name: &str) -> Api {
             "viewer",
         ),
     ] {
-        store
-            .put_group(&GroupRow {
-                id: gid.into(),
-                company_id: "default".into(),
-                name: gid.into(),
-                permissions: perms.as_object().unwrap().clone(),
-                comments: String::new(),
-                updated_at: 0,
-            })
-            .await
-            .unwrap();
-        store.set_members(gid, &[member.to_owned()]).await.unwrap();
+        common::group(&store, "default", gid, gid, perms, &[member]).await;
     }
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        Options {
-            poll: Duration::from_millis(10),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let api = Api {
-        state: AppState::new(store, key, dir.join("data")).with_engine(engine),
-        dir,
-    };
-    api.ok(
-        "admin",
-        "POST",
-        "/api/v1/processes",
-        Some(json!({"xml": APPROVAL})),
-        StatusCode::CREATED,
-    )
-    .await;
+    let api = Api::with_engine(store, dir).await;
+    api.deploy("admin", APPROVAL).await;
     api
 }
 
@@ -936,7 +853,7 @@ async fn completing_a_task_checks_its_stored_form() {
             Some(
                 json!({"values": {"decision": "yes", "budget": 250, "ticket": "CHG-42",
                                    "notify": false, "when": "2026-05-04", "areas": ["net", "db"],
-                                   "env": "prod", "evidence": "change-42.pdf", "extra": 1}}),
+                                   "env": "prod", "extra": 1}}),
             ),
             StatusCode::OK,
         )

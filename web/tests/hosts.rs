@@ -14,7 +14,7 @@ mod common;
 
 use std::collections::HashMap;
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -28,6 +28,8 @@ use baton_web::auth::sha256_hex;
 use baton_web::relay::{RelayConfig, RelayHub, token_of};
 use serde_json::{Value, json};
 
+use common::{Api, TempDir};
+
 const CLOUD_PW: &str = "Cloud-terminal-pw-1";
 const RELAY_KEY: &str =
     "-----BEGIN OPENSSH PRIVATE KEY-----\nRELAY-KEY-SECRET\n-----END OPENSSH PRIVATE KEY-----\n";
@@ -37,32 +39,6 @@ const CERT: &str = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:
 /// A stand-in for the relay binary: the scripts start and stop it.
 const FAKE_BINARY: &[u8] = b"#!/bin/sh\n# fake sub-manager\nexec sleep 60\n";
 
-struct Api {
-    state: AppState,
-}
-
-impl Api {
-    async fn raw(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Vec<u8>) {
-        common::raw(&self.state, token, method, uri, body).await
-    }
-
-    async fn call(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        common::call(&self.state, token, method, uri, body).await
-    }
-}
-
 struct Setup {
     /// With a relay hub whose package offers the fake Linux binary.
     api: Api,
@@ -70,22 +46,11 @@ struct Setup {
     bare: Api,
     store: Store,
     key: MasterKey,
-    dir: PathBuf,
-}
-
-impl Drop for Setup {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
 }
 
 async fn setup(name: &str) -> Setup {
-    let dir = std::env::temp_dir().join(format!("baton-web-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
+    let dir = TempDir::new(name);
+    let store = common::sqlite(&dir).await;
     for (company, id) in [("default", "a"), ("acme", "b")] {
         common::company_coded(&store, company, &format!("{company}-code")).await;
         common::user(&store, company, id, true).await;
@@ -101,7 +66,7 @@ async fn setup(name: &str) -> Setup {
     )
     .await
     .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let key = common::key();
     let binary = dir.join("sub-manager-linux");
     std::fs::write(&binary, FAKE_BINARY).unwrap();
     let hub = RelayHub::new(
@@ -125,12 +90,15 @@ async fn setup(name: &str) -> Setup {
     let state = AppState::new(store.clone(), key.clone(), dir.join("data")).with_engine(engine);
     assert!(state.relay.set(hub).is_ok());
     let bare = AppState::new(store.clone(), key.clone(), dir.join("data"));
+    let api = Api {
+        state,
+        dir: Arc::new(dir),
+    };
     Setup {
-        api: Api { state },
-        bare: Api { state: bare },
+        bare: api.beside(bare),
+        api,
         store,
         key,
-        dir,
     }
 }
 
@@ -1046,7 +1014,8 @@ async fn the_package_is_ready_to_run() {
     );
 
     // Unpacked, the scripts start the binary in the background and stop it.
-    let dir = s.dir.join("unpacked");
+    let root: &Path = &s.api.dir;
+    let dir = root.join("unpacked");
     std::fs::create_dir_all(&dir).unwrap();
     for (name, (data, mode)) in unzip(&bytes) {
         let p = dir.join(&name);
@@ -1057,7 +1026,7 @@ async fn the_package_is_ready_to_run() {
     }
     let run = |script: &str| {
         let out = std::process::Command::new(dir.join(script))
-            .current_dir(&s.dir)
+            .current_dir(root)
             .output()
             .unwrap();
         assert!(out.status.success(), "{script}: {out:?}");

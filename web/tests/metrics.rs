@@ -1,33 +1,22 @@
 //! `/metrics`: OpenMetrics text with requests counted by route template
 //! (never the raw path), method and status, and their latency.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use baton_nodes::MasterKey;
-use baton_runtime::store::Store;
+mod common;
+
+use axum::http::StatusCode;
 use baton_web::AppState;
-use http_body_util::BodyExt;
-use tower::ServiceExt;
+
+use common::TempDir;
 
 async fn get(state: &AppState, uri: &str) -> (StatusCode, String) {
-    let res = baton_web::router(state.clone())
-        .oneshot(Request::get(uri).body(Body::empty()).unwrap())
-        .await
-        .unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
-    (status, String::from_utf8_lossy(&bytes).into_owned())
+    let a = common::send(state, "GET", uri, None, &[], None).await;
+    (a.status, String::from_utf8_lossy(&a.bytes).into_owned())
 }
 
 #[tokio::test]
 async fn requests_are_counted_by_route_template() {
-    let dir = std::env::temp_dir().join(format!("baton-web-metrics-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let state = AppState::new(store, key, dir.join("data"));
+    let dir = TempDir::new("metrics");
+    let state = AppState::new(common::sqlite(&dir).await, common::key(), dir.join("data"));
     for _ in 0..3 {
         assert_eq!(
             get(&state, "/api/v1/users/abc-123").await.0,
@@ -50,5 +39,4 @@ async fn requests_are_counted_by_route_template() {
     assert!(text.contains("baton_http_request_seconds_bucket"), "{text}");
     assert!(!text.contains("abc-123"), "raw paths are not labels");
     assert!(text.ends_with("# EOF\n"));
-    let _ = std::fs::remove_dir_all(&dir);
 }

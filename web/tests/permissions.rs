@@ -7,13 +7,13 @@
 //! contains a stored secret. Plus the completeness check: every operation in
 //! the OpenAPI document is in the table and the other way round.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::sync::OnceLock;
 
-use axum::body::Body;
-use axum::http::{Method, Request, StatusCode};
-use baton_nodes::MasterKey;
+use axum::http::StatusCode;
 use baton_runtime::store::*;
 use baton_web::auth::{hash_password, sha256_hex};
 use baton_web::perm::{Function, Level};
@@ -21,7 +21,8 @@ use baton_web::routes::Access;
 use baton_web::{AppState, ROUTES};
 use http_body_util::BodyExt;
 use serde_json::json;
-use tower::ServiceExt;
+
+use common::TempDir;
 
 const PASSWORD: &str = "Matrix-pass-123";
 const DS_SECRET: &str = "S3cret-datasource-pw";
@@ -37,7 +38,7 @@ const PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/201005
 /// A process with an approval assigned to the `manager` user.
 const TASK_PROCESS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="td" targetNamespace="t">
   <process id="pt" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="u"/>
-  <userTask id="u" baton:assignee="manager" baton:candidateGroups="g-manage"/><sequenceFlow id="f2" sourceRef="u" targetRef="e"/><endEvent id="e"/></process>
+  <userTask id="u" baton:assignee="manager" baton:candidateGroups="g-manage" baton:formKey="form-a"/><sequenceFlow id="f2" sourceRef="u" targetRef="e"/><endEvent id="e"/></process>
 </definitions>"#;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,15 +116,7 @@ struct Seeded {
     task: String,
     tokens: std::collections::HashMap<&'static str, String>,
     a_ids: Vec<String>,
-    _dir: Dir,
-}
-
-struct Dir(PathBuf);
-
-impl Drop for Dir {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
+    _dir: TempDir,
 }
 
 fn hash() -> &'static str {
@@ -158,13 +151,10 @@ fn all_at(level: &str) -> serde_json::Map<String, serde_json::Value> {
 
 /// `relay`: with a relay hub (the package download needs one).
 async fn seed(n: usize, relay: bool) -> Seeded {
-    let dir = std::env::temp_dir().join(format!("baton-web-matrix-{}-{n}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
+    let dir = TempDir::new(&format!("matrix-{n}"));
     std::fs::create_dir_all(dir.join("data/reports/default")).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
+    let store = common::sqlite(&dir).await;
+    let key = common::key();
     for (id, code) in [("default", "default"), ("other", "other")] {
         store
             .put_company(&CompanyRow {
@@ -270,7 +260,8 @@ async fn seed(n: usize, relay: bool) -> Seeded {
                 company_id: company.into(),
                 key: format!("form-{tag}"),
                 name: format!("form-{tag}"),
-                fields: json!([{"id": "ok", "label": "OK", "type": "switch"}]),
+                fields: json!([{"id": "ok", "label": "OK", "type": "switch"},
+                               {"id": "att", "label": "Attachment", "type": "file"}]),
                 comments: String::new(),
                 updated_at: 1,
             })
@@ -417,6 +408,31 @@ async fn seed(n: usize, relay: bool) -> Seeded {
         .await
         .unwrap();
     let task = store.tasks_of(&with_task).await.unwrap()[0].id.clone();
+    // Files of a form's `file` field: company A's task's, A's instance's, B's.
+    std::fs::create_dir_all(dir.join("data/task-files")).unwrap();
+    for (id, company, task_id, instance_id) in [
+        ("tf-a", "default", task.as_str(), with_task.as_str()),
+        ("tfi-a", "default", "x:1", instance.as_str()),
+        ("tf-b", "other", "y:1", "y"),
+    ] {
+        std::fs::write(dir.join("data/task-files").join(id), b"file").unwrap();
+        store
+            .insert_task_file(&TaskFileRow {
+                id: id.into(),
+                company_id: company.into(),
+                task_id: task_id.into(),
+                instance_id: instance_id.into(),
+                name: format!("{id}.txt"),
+                size: 4,
+                content_type: "text/plain".into(),
+                sha256: String::new(),
+                path: format!("task-files/{id}"),
+                created_by: "manager".into(),
+                created_at: 1,
+            })
+            .await
+            .unwrap();
+    }
     for (id, key) in [("sched-a", "p"), ("sched-b", "other/pb")] {
         engine
             .save_schedule(ScheduleRow {
@@ -483,14 +499,20 @@ async fn seed(n: usize, relay: bool) -> Seeded {
     ]
     .map(str::to_owned)
     .to_vec();
-    a_ids.extend([instance.clone(), "sched-a".to_owned(), task.clone()]);
+    a_ids.extend([
+        instance.clone(),
+        "sched-a".to_owned(),
+        task.clone(),
+        "tf-a".to_owned(),
+        "tfi-a".to_owned(),
+    ]);
     Seeded {
         state,
         instance: instance.clone(),
         task,
         tokens,
         a_ids,
-        _dir: Dir(dir),
+        _dir: dir,
     }
 }
 
@@ -552,6 +574,16 @@ fn concrete(path: &str, instance: &str, task: &str) -> String {
         .replace("{name}", id)
         .replace("{code}", id)
         .replace("{accountId}", "acct-a")
+        .replace(
+            "{fileId}",
+            if path.starts_with("/api/v1/instances/") {
+                "tfi-a"
+            } else {
+                "tf-a"
+            },
+        )
+        .replace("{user}", "target")
+        .replace("{element}", "w")
         + query
 }
 
@@ -596,6 +628,18 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
         ("POST", "/api/v1/tasks/{id}/delegate") => j(json!({"userId": "target"})),
         ("POST", "/api/v1/tasks/{id}/complete") => j(json!({"values": {"ok": true}})),
         ("POST", "/api/v1/tasks/{id}/link") => j(json!({"hours": 1})),
+        ("POST", "/api/v1/tasks/{id}/files") | ("POST", "/api/v1/approvals/{token}/files") => {
+            let b = "baton-matrix-file";
+            Some((
+                format!("multipart/form-data; boundary={b}"),
+                format!(
+                    "--{b}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.txt\"\r\n\r\nhello\r\n--{b}--\r\n"
+                )
+                .into_bytes(),
+            ))
+        }
+        ("POST", "/api/v1/tasks/{id}/helpers") => j(json!({"user": "target"})),
+        ("PUT", "/api/v1/tasks/{id}/due") => j(json!({"due": "P2D"})),
         ("POST", "/api/v1/conditions") => j(json!({"variables": {"x": 1}})),
         ("POST", "/api/v1/approvals/{token}/complete") => j(json!({"values": {}})),
         ("POST", "/api/v1/schedules/preview") => {
@@ -637,21 +681,8 @@ fn body_for(method: &str, path: &str) -> Option<(String, Vec<u8>)> {
 }
 
 async fn call(s: &Seeded, method: &str, path: &str, token: Option<&str>) -> (StatusCode, String) {
-    let mut req = Request::builder()
-        .method(Method::from_bytes(method.as_bytes()).unwrap())
-        .uri(concrete(path, &s.instance, &s.task));
-    if let Some(t) = token {
-        req = req.header("authorization", format!("Bearer {t}"));
-    }
-    let req = match body_for(method, path) {
-        Some((ct, bytes)) => req.header("content-type", ct).body(Body::from(bytes)),
-        None => req.body(Body::empty()),
-    }
-    .unwrap();
-    let res = baton_web::router(s.state.clone())
-        .oneshot(req)
-        .await
-        .unwrap();
+    let uri = concrete(path, &s.instance, &s.task);
+    let res = common::respond(&s.state, method, &uri, token, &[], body_for(method, path)).await;
     let status = res.status();
     let stream = res
         .headers()
@@ -755,15 +786,11 @@ async fn every_route_by_every_role() {
 
 #[test]
 fn the_table_and_the_openapi_document_list_the_same_routes() {
-    let store = tokio::runtime::Runtime::new().unwrap().block_on(async {
-        let dir = std::env::temp_dir().join(format!("baton-web-doc-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-            .await
-            .unwrap()
-    });
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let (_, doc) = baton_web::api(AppState::new(store, key, PathBuf::from("data")));
+    let dir = TempDir::new("doc");
+    let store = tokio::runtime::Runtime::new()
+        .unwrap()
+        .block_on(common::sqlite(&dir));
+    let (_, doc) = baton_web::api(AppState::new(store, common::key(), PathBuf::from("data")));
     let doc = serde_json::to_value(doc).unwrap();
     let mut documented = BTreeSet::new();
     for (path, ops) in doc["paths"].as_object().unwrap() {

@@ -6,19 +6,13 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use baton_nodes::MasterKey;
-use baton_runtime::engine::{Engine, Options, SystemClock};
-use baton_runtime::handlers::Builtin;
-use baton_runtime::store::Store;
-use baton_web::AppState;
+use axum::http::StatusCode;
 use http_body_util::BodyExt;
 use serde_json::{Value, json};
-use tower::ServiceExt;
+
+use common::{Api, TempDir};
 
 const DONE: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="d1" targetNamespace="t">
   <process id="orders" name="Orders" isExecutable="true" baton:owner="tests"><startEvent id="s"/><sequenceFlow id="f1" sourceRef="s" targetRef="calc"/>
@@ -36,52 +30,19 @@ const WAITS: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524
   <intermediateCatchEvent id="c"><messageEventDefinition messageRef="m"/></intermediateCatchEvent>
   <sequenceFlow id="f2" sourceRef="c" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
 
-struct Api(AppState);
-
-impl Api {
-    async fn call(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        common::call(&self.0, token, method, uri, body).await
-    }
-}
-
 /// A store in a fresh directory with users `a` (company `default`) and `b`
-/// (`acme`), an engine on it, and the API over both; the directory.
-async fn setup(name: &str) -> (Api, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("baton-web-{name}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
+/// (`acme`), an engine on it, and the API over both.
+async fn setup(name: &str) -> Api {
+    let dir = TempDir::new(name);
+    let store = common::sqlite(&dir).await;
     common::user(&store, "default", "a", true).await;
     common::user(&store, "acme", "b", true).await;
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        Options {
-            poll: Duration::from_millis(10),
-            ..Options::default()
-        },
-    )
-    .await
-    .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    (
-        Api(AppState::new(store, key, dir.join("data")).with_engine(engine)),
-        dir,
-    )
+    Api::with_engine(store, dir).await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn deploy_start_inspect_terminate_per_company() {
-    let (api, dir) = setup("proc").await;
+    let api = setup("proc").await;
 
     let (s, v) = api
         .call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
@@ -389,7 +350,6 @@ async fn deploy_start_inspect_terminate_per_company() {
         (StatusCode::CREATED, Some(1)),
         "its own version line"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// An open `GET /api/v1/events` stream: the `change` events' data, parsed.
@@ -400,16 +360,9 @@ struct Events {
 
 impl Events {
     async fn open(api: &Api, token: &str, query: &str) -> Events {
-        let req = Request::builder()
-            .uri(format!("/api/v1/events{query}"))
-            .header("authorization", format!("Bearer {token}"))
-            .body(Body::empty())
-            .unwrap();
-        let res = baton_web::router(api.0.clone()).oneshot(req).await.unwrap();
-        assert_eq!(res.status(), StatusCode::OK);
-        assert_eq!(res.headers()["content-type"], "text/event-stream");
+        let uri = format!("/api/v1/events{query}");
         Events {
-            body: res.into_body(),
+            body: common::event_stream(&api.state, token, &uri).await,
             buf: String::new(),
         }
     }
@@ -441,7 +394,7 @@ impl Events {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_live_feed_tells_a_company_its_own_changes() {
-    let (api, dir) = setup("feed").await;
+    let api = setup("feed").await;
     api.call("a", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
         .await;
     api.call("b", "POST", "/api/v1/processes", Some(json!({"xml": DONE})))
@@ -501,12 +454,11 @@ async fn the_live_feed_tells_a_company_its_own_changes() {
         "the company stream tells the other instance"
     );
     assert_eq!(one.next(Duration::from_millis(200)).await, None);
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn conditional_starts_reach_the_callers_company_only() {
-    let (api, dir) = setup("cond").await;
+    let api = setup("cond").await;
     let hot = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:baton="http://baton.dev/schema/bpmn" id="dc" targetNamespace="t"><process id="hot" isExecutable="true" baton:owner="tests">
       <startEvent id="s"><conditionalEventDefinition><condition>${temp > 30}</condition></conditionalEventDefinition></startEvent>
       <sequenceFlow id="f1" sourceRef="s" targetRef="e"/><endEvent id="e"/></process></definitions>"#;
@@ -544,5 +496,4 @@ async fn conditional_starts_reach_the_callers_company_only() {
     // acme's process did not start: its list stays empty.
     let (_, list) = api.call("b", "GET", "/api/v1/instances", None).await;
     assert_eq!(list["total"], 0, "{list}");
-    let _ = std::fs::remove_dir_all(&dir);
 }

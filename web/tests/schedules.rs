@@ -2,22 +2,17 @@
 //! in its zone, with a holiday calendar and window applied; bad input names
 //! the field and, for cron, the position.
 
-use axum::body::Body;
-use axum::http::{Request, StatusCode};
-use baton_nodes::MasterKey;
-use baton_runtime::store::{Store, TokenRow};
-use baton_web::AppState;
-use baton_web::auth::sha256_hex;
-use http_body_util::BodyExt;
-use serde_json::{Value, json};
-use tower::ServiceExt;
+mod common;
 
-async fn setup() -> (AppState, std::path::PathBuf) {
-    let dir = std::env::temp_dir().join(format!("baton-web-sched-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
+use axum::http::StatusCode;
+use baton_web::AppState;
+use serde_json::{Value, json};
+
+use common::TempDir;
+
+async fn setup() -> (AppState, TempDir) {
+    let dir = TempDir::new("sched");
+    let store = common::sqlite(&dir).await;
     baton_web::bootstrap::bootstrap(&store).await.unwrap();
     let admin = store
         .user_by_name("default", "admin")
@@ -27,37 +22,25 @@ async fn setup() -> (AppState, std::path::PathBuf) {
     let mut u = admin.clone();
     u.must_change_password = false;
     store.put_user(&u).await.unwrap();
-    store
-        .insert_token(&TokenRow {
-            id: "t".into(),
-            hash: sha256_hex("tok"),
-            user_id: admin.id,
-            name: "t".into(),
-            created_at: 0,
-            expires_at: None,
-            last_used_at: None,
-        })
-        .await
-        .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    (AppState::new(store, key, dir.join("data")), dir)
+    common::api_token(&store, &admin.id, "tok").await;
+    (AppState::new(store, common::key(), dir.join("data")), dir)
 }
 
 async fn preview(state: &AppState, body: Value) -> (StatusCode, Value) {
-    let req = Request::post("/api/v1/schedules/preview")
-        .header("authorization", "Bearer tok")
-        .header("content-type", "application/json")
-        .body(Body::from(body.to_string()))
-        .unwrap();
-    let res = baton_web::router(state.clone()).oneshot(req).await.unwrap();
-    let status = res.status();
-    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    let (status, bytes) = common::raw(
+        state,
+        "tok",
+        "POST",
+        "/api/v1/schedules/preview",
+        Some(body),
+    )
+    .await;
     (status, serde_json::from_slice(&bytes).unwrap())
 }
 
 #[tokio::test]
 async fn preview_applies_zone_calendar_and_window() {
-    let (state, dir) = setup().await;
+    let (state, _dir) = setup().await;
     // Weekdays 09:00 Shanghai; the Friday is a holiday; from Monday 2026-11-16.
     let calendar = json!({"name": "t", "ranges": [{"start": "2026-11-20", "end": "2026-11-20"}]});
     let (status, body) = preview(
@@ -120,5 +103,4 @@ async fn preview_applies_zone_calendar_and_window() {
             "{input}: {body}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }

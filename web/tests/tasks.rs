@@ -8,16 +8,12 @@
 
 mod common;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::http::StatusCode;
-use baton_nodes::MasterKey;
-use baton_runtime::engine::{Engine, Options, SystemClock};
-use baton_runtime::handlers::Builtin;
-use baton_runtime::store::{GroupRow, Store};
-use baton_web::AppState;
 use serde_json::{Value, json};
+
+use common::{Api, TempDir, err, ids};
 
 /// Approve → (decision == 'yes') approved, else rejected: the instance ends
 /// in the same step as the completion.
@@ -32,84 +28,33 @@ const APPROVAL: &str = r#"<definitions xmlns="http://www.omg.org/spec/BPMN/20100
     <endEvent id="approved"/><endEvent id="rejected"/>
   </process></definitions>"#;
 
-struct Api(AppState);
-
-impl Api {
-    async fn call(
-        &self,
-        token: &str,
-        method: &str,
-        uri: &str,
-        body: Option<Value>,
-    ) -> (StatusCode, Value) {
-        common::call(&self.0, token, method, uri, body).await
-    }
-}
-
-async fn group(store: &Store, company: &str, name: &str, perms: Value, members: &[&str]) {
-    store
-        .put_group(&GroupRow {
-            id: format!("g-{name}"),
-            company_id: company.into(),
-            name: name.into(),
-            permissions: perms.as_object().unwrap().clone(),
-            comments: String::new(),
-            updated_at: 0,
-        })
-        .await
-        .unwrap();
-    let members: Vec<String> = members.iter().map(|m| (*m).to_owned()).collect();
-    store
-        .set_members(&format!("g-{name}"), &members)
-        .await
-        .unwrap();
-}
-
-async fn setup(dir: &std::path::Path) -> Api {
-    let _ = std::fs::remove_dir_all(dir);
-    std::fs::create_dir_all(dir).unwrap();
-    let store = Store::connect(&format!("sqlite://{}?mode=rwc", dir.join("b.db").display()))
-        .await
-        .unwrap();
-    common::company(&store, "default").await;
-    common::company(&store, "acme").await;
-    common::user(&store, "default", "admin", true).await;
-    for u in ["alice", "bob", "carol", "dave"] {
-        common::user(&store, "default", u, false).await;
-    }
-    common::user(&store, "acme", "zed", true).await;
+/// alice and bob are approvers, carol and dave staff (both act on tasks);
+/// zed is of another company; the approval deployed.
+async fn setup(name: &str) -> Api {
+    let dir = TempDir::new(name);
+    let store = common::sqlite(&dir).await;
+    common::default_and_acme(&store, &["alice", "bob", "carol", "dave"]).await;
     let act = json!({"tasks": "manage", "monitor": "view"});
-    group(
+    common::group(
         &store,
         "default",
+        "g-approvers",
         "approvers",
         act.clone(),
         &["alice", "bob"],
     )
     .await;
-    group(&store, "default", "staff", act, &["carol", "dave"]).await;
-    let engine = Engine::start(
-        store.clone(),
-        Arc::new(SystemClock),
-        Arc::new(Builtin::default()),
-        Options {
-            poll: Duration::from_millis(10),
-            ..Options::default()
-        },
+    common::group(
+        &store,
+        "default",
+        "g-staff",
+        "staff",
+        act,
+        &["carol", "dave"],
     )
-    .await
-    .unwrap();
-    let key = MasterKey::from_base64(&MasterKey::generate()).unwrap();
-    let api = Api(AppState::new(store, key, dir.join("data")).with_engine(engine));
-    let (s, v) = api
-        .call(
-            "admin",
-            "POST",
-            "/api/v1/processes",
-            Some(json!({"xml": APPROVAL})),
-        )
-        .await;
-    assert_eq!(s, StatusCode::CREATED, "{v}");
+    .await;
+    let api = Api::with_engine(store, dir).await;
+    api.deploy("admin", APPROVAL).await;
     api
 }
 
@@ -127,23 +72,9 @@ async fn start(api: &Api, amount: i64) -> String {
     v["id"].as_str().unwrap().to_owned()
 }
 
-fn ids(page: &Value) -> Vec<String> {
-    page["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|t| t["id"].as_str().unwrap().to_owned())
-        .collect()
-}
-
-fn err(r: &(StatusCode, Value)) -> (StatusCode, Option<&str>, Option<&str>) {
-    (r.0, r.1["code"].as_str(), r.1["field"].as_str())
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn claim_delegate_complete_through_the_api() {
-    let dir = std::env::temp_dir().join(format!("baton-web-tasks-{}", std::process::id()));
-    let api = setup(&dir).await;
+    let api = setup("tasks").await;
     let instance = start(&api, 100).await;
 
     // Offered to the approvers: alice and bob see it, carol (another group) and zed (another company) do not.
@@ -220,7 +151,7 @@ async fn claim_delegate_complete_through_the_api() {
 
     // Two claims at once: exactly one wins, the other gets a 409.
     let claim = |who: &'static str| {
-        let state = api.0.clone();
+        let state = api.state.clone();
         let uri = format!("/api/v1/tasks/{id}/claim");
         tokio::spawn(async move { common::call(&state, who, "POST", &uri, None).await })
     };
@@ -524,7 +455,6 @@ async fn claim_delegate_complete_through_the_api() {
             "{method} {path}"
         );
     }
-    let _ = std::fs::remove_dir_all(&dir);
 }
 
 /// A signed approval link: issued by the holder for itself, opened and
@@ -532,8 +462,7 @@ async fn claim_delegate_complete_through_the_api() {
 /// which; a link acts with its user's rights only.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn approval_links_open_and_complete_once() {
-    let dir = std::env::temp_dir().join(format!("baton-web-links-{}", std::process::id()));
-    let api = setup(&dir).await;
+    let api = setup("links").await;
     let instance = start(&api, 7).await;
     let (_, todo) = api.call("alice", "GET", "/api/v1/tasks", None).await;
     let task = ids(&todo)[0].clone();
@@ -644,8 +573,8 @@ async fn approval_links_open_and_complete_once() {
         expires_at: now - 1,
         used_at: None,
     };
-    api.0.store.insert_approval_link(&row).await.unwrap();
-    let sig = api.0.key.sign(
+    api.state.store.insert_approval_link(&row).await.unwrap();
+    let sig = api.state.key.sign(
         "approval-link",
         &format!(
             "{}|{}|{}|{}",
@@ -698,20 +627,6 @@ async fn approval_links_open_and_complete_once() {
         .call("", "GET", &format!("/api/v1/approvals/{bobs}"), None)
         .await;
     assert_eq!(err(&r).0, StatusCode::FORBIDDEN, "{}", r.1);
-    let _ = std::fs::remove_dir_all(&dir);
-}
-
-#[path = "../../nodes/tests/common/smtp.rs"]
-mod smtp;
-
-/// The token in a notice's link.
-fn token_in(text: &str) -> String {
-    let at = text.find("/m/approve#").expect("a link") + "/m/approve#".len();
-    text[at..]
-        .split(|c: char| c.is_whitespace() || c == ')' || c == '（')
-        .next()
-        .unwrap()
-        .to_owned()
 }
 
 /// A task that gets an assignee mails that user a signed link (claimed:
@@ -719,43 +634,19 @@ fn token_in(text: &str) -> String {
 /// server; the delegate's link completes the task.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_assigned_task_mails_its_assignee_a_link() {
-    let Some(mail) = smtp::smtp("notice").await else {
+    let Some(mail) = common::smtp::smtp("notice").await else {
         return;
     };
-    let dir = std::env::temp_dir().join(format!("baton-web-notice-{}", std::process::id()));
-    let api = setup(&dir).await;
-    for (u, e) in [
-        ("alice", "alice@example.com"),
-        ("carol", "carol@example.com"),
-    ] {
-        let mut row = api.0.store.user(u).await.unwrap().unwrap();
-        row.email = e.into();
-        api.0.store.put_user(&row).await.unwrap();
-    }
-    baton_web::notify::spawn(
-        api.0.clone(),
-        baton_web::notify::MailSettings {
-            host: "127.0.0.1".into(),
-            port: mail.port,
-            security: Some("none".into()),
-            user: None,
-            password: None,
-            from: "Baton <baton@example.com>".into(),
-            public_url: "http://baton.test/".into(),
-        },
-    );
-    let wait_for = |n: usize| {
-        let mail = &mail;
-        async move {
-            for _ in 0..200 {
-                if mail.messages().len() >= n {
-                    return mail.messages();
-                }
-                tokio::time::sleep(Duration::from_millis(50)).await;
-            }
-            panic!("{n} notices never came: {:?}", mail.messages());
-        }
-    };
+    let api = setup("notice").await;
+    common::set_emails(
+        &api.state.store,
+        &[
+            ("alice", "alice@example.com"),
+            ("carol", "carol@example.com"),
+        ],
+    )
+    .await;
+    common::mail_notices(&api.state, &mail, "http://baton.test/");
     let instance = start(&api, 9).await;
     // Offered to a group, held by nobody: nobody to mail yet.
     tokio::time::sleep(Duration::from_millis(300)).await;
@@ -769,7 +660,7 @@ async fn an_assigned_task_mails_its_assignee_a_link() {
         None,
     )
     .await;
-    let m = wait_for(1).await;
+    let m = common::mails(&mail, 1).await;
     assert_eq!(m[0]["rcpt"], json!(["alice@example.com"]));
     assert!(
         m[0]["subject"]
@@ -781,7 +672,7 @@ async fn an_assigned_task_mails_its_assignee_a_link() {
     );
     let text = m[0]["text"].as_str().unwrap();
     assert!(text.contains("http://baton.test/m/approve#"), "{text}");
-    let alices = token_in(text);
+    let alices = common::link_token(text);
     let (s, v) = api
         .call("", "GET", &format!("/api/v1/approvals/{alices}"), None)
         .await;
@@ -794,9 +685,9 @@ async fn an_assigned_task_mails_its_assignee_a_link() {
         Some(json!({"userId": "carol"})),
     )
     .await;
-    let m = wait_for(2).await;
+    let m = common::mails(&mail, 2).await;
     assert_eq!(m[1]["rcpt"], json!(["carol@example.com"]));
-    let carols = token_in(m[1]["text"].as_str().unwrap());
+    let carols = common::link_token(m[1]["text"].as_str().unwrap());
     // Alice's link no longer acts; carol's completes the task.
     let r = api
         .call(
@@ -829,5 +720,4 @@ async fn an_assigned_task_mails_its_assignee_a_link() {
     // One notice per assignee, never repeated.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(mail.messages().len(), 2);
-    let _ = std::fs::remove_dir_all(&dir);
 }

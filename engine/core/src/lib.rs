@@ -11,7 +11,7 @@ mod state;
 
 pub use protocol::{Action, Command, Failure, HistoryEvent, HistoryKind, Output, StepError};
 pub use run::step;
-pub use run::timer::{add_duration, parse_cycle, parse_date};
+pub use run::timer::{add_duration, due_date, parse_cycle, parse_date};
 pub use state::{
     AfterCompensation, Compensable, Cycle, Exec, ExecId, InstanceState, Join, MultiState, RetryAs,
     Status, Sub, SubId, Wait,

@@ -105,6 +105,8 @@ pub enum Action {
     CreateTask {
         exec: ExecId,
         element: El,
+        /// When it is due (ms since the epoch), from its `dueDate`.
+        due: Option<i64>,
     },
     CancelTask {
         exec: ExecId,

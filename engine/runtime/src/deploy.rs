@@ -3,12 +3,46 @@
 
 use std::sync::Arc;
 
-use baton_model::{Diagnostic, El, Kind, Model, Rejected, Trigger};
+use baton_model::{CallTarget, Diagnostic, El, Kind, Model, Rejected, TaskKind, Trigger};
 
 /// The deploy-time check of one job: its kind and its properties; `Err`
 /// says what is wrong (see [`crate::engine::JobHandler::check`]).
 pub type JobCheck<'a> =
     dyn Fn(&str, &serde_json::Map<String, serde_json::Value>) -> Result<(), String> + 'a;
+
+/// A user task's literal `dueDate` that no task could be given (an
+/// expression is evaluated when the task is created; see
+/// [`baton_core::due_date`]).
+fn due_dates(model: &Model) -> Vec<Diagnostic> {
+    let mut out = Vec::new();
+    for e in &model.elements {
+        let user = matches!(
+            &e.kind,
+            Kind::Task(TaskKind::User) | Kind::CallActivity(CallTarget::GlobalTask(TaskKind::User))
+        );
+        let Some(due) = e
+            .ext
+            .as_ref()
+            .and_then(|x| x.attrs.get("dueDate"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+        else {
+            continue;
+        };
+        if !user || due.is_empty() || due.contains("${") || due.contains("#{") {
+            continue;
+        }
+        if let Err(message) = baton_core::due_date(0, due) {
+            out.push(Diagnostic::new(
+                "invalid",
+                Some(&e.id),
+                e.pos,
+                format!("due date: {message}"),
+            ));
+        }
+    }
+    out
+}
 
 /// A deployed, compiled definitions document.
 #[derive(Debug, Clone)]
@@ -38,6 +72,7 @@ impl Deployment {
                 diags.push(Diagnostic::new("unsupported", Some(&e.id), e.pos, message));
             }
         }
+        diags.extend(due_dates(&model));
         if !diags.is_empty() {
             return Err(Rejected(diags));
         }

@@ -60,6 +60,9 @@ pub enum Change {
         state: String,
         assignee: Option<String>,
         candidate_groups: Vec<String>,
+        /// The users (ids) asked to help with it (changed through the API).
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        helpers: Vec<String>,
     },
     /// A Sub-Manager host's state (`not-initialised`, `connected`, `lost`)
     /// and whether its relay is linked to a server now.
@@ -112,6 +115,7 @@ pub fn changes_of(batch: &Batch) -> Vec<Change> {
                 state: t.state.clone(),
                 assignee: t.assignee.clone(),
                 candidate_groups: crate::store::split_groups(t.candidate_groups.as_deref()),
+                helpers: Vec::new(),
             });
         }
     }
@@ -126,6 +130,7 @@ pub fn changes_of(batch: &Batch) -> Vec<Change> {
                 state: state.clone(),
                 assignee: None,
                 candidate_groups: Vec::new(),
+                helpers: Vec::new(),
             });
         }
     }

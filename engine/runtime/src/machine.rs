@@ -222,7 +222,7 @@ impl Machine {
                 self.jobs.retain(|j| !(j.2 == i && j.3 == exec));
                 self.pending.retain(|p| !(p.0 == i && p.1 == exec));
             }
-            Action::CreateTask { exec, element } => self.tasks.push((i, exec, element)),
+            Action::CreateTask { exec, element, .. } => self.tasks.push((i, exec, element)),
             Action::CancelTask { exec } => self.tasks.retain(|t| !(t.0 == i && t.1 == exec)),
             Action::SetTimer { sub, due, .. } => {
                 self.timers.insert((due, i, sub));

@@ -82,6 +82,14 @@ pub async fn issue_link(
         ));
     }
     let t = super::tasks::task_for(&state, &caller, &id).await?;
+    // A helper acts on the task, but never through a link of the assignee's.
+    let me = [caller.user.id.clone(), caller.user.username.clone()];
+    if !caller.user.admin && t.assignee.is_some() && !t.held_by(&me) {
+        return Err(super::tasks::forbidden(
+            "only the task's assignee or an admin may issue its link",
+            "只有任务的办理人或管理员可以生成审批链接",
+        ));
+    }
     let Some(assignee) = t.assignee.clone() else {
         return Err(ApiError::conflict(
             "the task is not assigned to anybody: a link acts for its assignee",
@@ -148,7 +156,7 @@ fn gone(code: &'static str, en: &str, zh: &str) -> ApiError {
 }
 
 /// The stored row of a link that is the server's, unexpired and unused.
-async fn check(state: &AppState, token: &str) -> ApiResult<ApprovalLinkRow> {
+pub(crate) async fn check(state: &AppState, token: &str) -> ApiResult<ApprovalLinkRow> {
     let invalid = || {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -184,7 +192,7 @@ async fn check(state: &AppState, token: &str) -> ApiResult<ApprovalLinkRow> {
 }
 
 /// The link's user, as a caller (with that user's permissions).
-async fn acting(state: &AppState, row: &ApprovalLinkRow) -> ApiResult<Caller> {
+pub(crate) async fn acting(state: &AppState, row: &ApprovalLinkRow) -> ApiResult<Caller> {
     let caller = load(state, &row.user_id, Via::Link { id: row.id.clone() })
         .await?
         .filter(|c| c.company_id() == row.company_id)

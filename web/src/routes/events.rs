@@ -60,6 +60,7 @@ impl Viewer {
                 state,
                 assignee,
                 candidate_groups,
+                helpers,
                 ..
             } => {
                 self.tasks
@@ -67,6 +68,7 @@ impl Viewer {
                     && (self.me.admin
                         || state != "open"
                         || assignee.as_ref().is_some_and(|a| self.me.ids.contains(a))
+                        || helpers.iter().any(|h| self.me.ids.contains(h))
                         || (assignee.is_none()
                             && candidate_groups.iter().any(|g| self.me.groups.contains(g))))
             }
@@ -117,6 +119,8 @@ pub async fn events(
             }
         },
     );
+    // Ends when the server stops (a graceful shutdown waits for no stream).
+    let stream = futures_util::StreamExt::take_until(stream, state.stopped());
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
 

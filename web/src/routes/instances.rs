@@ -168,7 +168,11 @@ pub async fn start(
 
 /// The caller's company's instance, else 404.
 /// The caller's company's instance row, else 404.
-async fn own_instance(state: &AppState, caller: &Caller, id: &str) -> ApiResult<InstanceRow> {
+pub(crate) async fn own_instance(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<InstanceRow> {
     state
         .store
         .load_instance(id)

@@ -164,6 +164,41 @@ fn one_enabled(rows: &[LanguageRow], field: &str) -> ApiResult<()> {
     }
 }
 
+/// A language the UI offers: its code, name and message overrides.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub struct UiLanguage {
+    pub code: String,
+    pub name: String,
+    /// `zh-CN` and `en`: the UI ships their messages; the others are overrides only.
+    pub built_in: bool,
+    /// Message overrides: key (`login.title`) → text, laid over the UI's own.
+    pub messages: BTreeMap<String, String>,
+}
+
+/// The languages the signed-in user's UI offers (the company's enabled
+/// ones, by code) with their message overrides; any signed-in user may read
+/// them, the mobile page's too.
+#[utoipa::path(get, path = "/api/v1/ui-languages", tag = "system",
+    responses((status = 200, body = Vec<UiLanguage>), (status = 401, body = crate::error::ErrorBody)))]
+pub async fn ui_languages(
+    State(state): State<AppState>,
+    caller: Caller,
+) -> ApiResult<Json<Vec<UiLanguage>>> {
+    let rows = all(&state, &caller).await?;
+    Ok(Json(
+        rows.into_iter()
+            .filter(|r| r.enabled)
+            .map(|r| UiLanguage {
+                built_in: built_in(&r.code).is_some(),
+                code: r.code,
+                name: r.name,
+                messages: r.messages,
+            })
+            .collect(),
+    ))
+}
+
 #[utoipa::path(get, path = "/api/v1/languages", tag = "system", params(ListParams),
     responses((status = 200, body = Page<LanguageView>)))]
 pub async fn list_languages(

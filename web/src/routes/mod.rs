@@ -8,6 +8,7 @@ pub mod holidays;
 pub mod hosts;
 pub mod instances;
 pub mod languages;
+pub mod node_logs;
 pub mod nodes;
 pub mod package;
 pub mod processes;
@@ -16,9 +17,12 @@ pub mod resources;
 pub mod schedules;
 pub mod session;
 pub mod system;
+pub mod task_files;
+pub mod task_helpers;
 pub mod tasks;
 pub mod terminals;
 pub mod views;
+pub mod wechat;
 
 use axum::Json;
 use axum::extract::State;
@@ -71,6 +75,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/auth/tokens", SignedIn),
     r("POST", "/api/v1/auth/tokens", SignedIn),
     r("DELETE", "/api/v1/auth/tokens/{id}", SignedIn),
+    r("GET", "/api/v1/auth/wechat", SignedIn),
+    r("DELETE", "/api/v1/auth/wechat", SignedIn),
+    r("GET", "/api/v1/wechat/entry", Anonymous),
+    r("GET", "/api/v1/wechat/callback", Anonymous),
+    r("POST", "/api/v1/wechat/bind", Anonymous),
     r("GET", "/api/v1/companies", Needs(F::Companies, View)),
     r("POST", "/api/v1/companies", Needs(F::Companies, Manage)),
     r("GET", "/api/v1/companies/{id}", Needs(F::Companies, View)),
@@ -85,6 +94,11 @@ pub const ROUTES: &[Route] = &[
     r("GET", "/api/v1/users/{id}", Needs(F::Users, View)),
     r("PUT", "/api/v1/users/{id}", Needs(F::Users, Manage)),
     r("DELETE", "/api/v1/users/{id}", Needs(F::Users, Manage)),
+    r(
+        "DELETE",
+        "/api/v1/users/{id}/wechat",
+        Needs(F::Users, Manage),
+    ),
     r("GET", "/api/v1/groups", Needs(F::Users, View)),
     r("POST", "/api/v1/groups", Needs(F::Users, Manage)),
     r("GET", "/api/v1/groups/{id}", Needs(F::Users, View)),
@@ -138,6 +152,16 @@ pub const ROUTES: &[Route] = &[
         "/api/v1/instances/{id}/skip",
         Needs(F::Monitor, Manage),
     ),
+    r(
+        "GET",
+        "/api/v1/instances/{id}/nodes/{element}/logs",
+        Needs(F::Monitor, View),
+    ),
+    r(
+        "GET",
+        "/api/v1/instances/{id}/nodes/{element}/logs/stream",
+        Needs(F::Monitor, View),
+    ),
     r("GET", "/api/v1/events", Needs(F::Monitor, View)),
     r("GET", "/api/v1/tasks", Needs(F::Tasks, View)),
     r("POST", "/api/v1/tasks/{id}/link", Needs(F::Tasks, Manage)),
@@ -154,6 +178,34 @@ pub const ROUTES: &[Route] = &[
         "POST",
         "/api/v1/tasks/{id}/complete",
         Needs(F::Tasks, Manage),
+    ),
+    r(
+        "POST",
+        "/api/v1/tasks/{id}/helpers",
+        Needs(F::Tasks, Manage),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/tasks/{id}/helpers/{user}",
+        Needs(F::Tasks, Manage),
+    ),
+    r("PUT", "/api/v1/tasks/{id}/due", Needs(F::Tasks, Manage)),
+    r("POST", "/api/v1/tasks/{id}/files", Needs(F::Tasks, Manage)),
+    r(
+        "GET",
+        "/api/v1/tasks/{id}/files/{fileId}",
+        Needs(F::Tasks, View),
+    ),
+    r(
+        "DELETE",
+        "/api/v1/tasks/{id}/files/{fileId}",
+        Needs(F::Tasks, Manage),
+    ),
+    r("POST", "/api/v1/approvals/{token}/files", Anonymous),
+    r(
+        "GET",
+        "/api/v1/instances/{id}/files/{fileId}",
+        Needs(F::Monitor, View),
     ),
     r(
         "POST",
@@ -222,6 +274,7 @@ pub const ROUTES: &[Route] = &[
         Needs(F::Holidays, Manage),
     ),
     r("GET", "/api/v1/languages", Needs(F::Languages, View)),
+    r("GET", "/api/v1/ui-languages", SignedIn),
     r("POST", "/api/v1/languages", Needs(F::Languages, Manage)),
     r("GET", "/api/v1/languages/{code}", Needs(F::Languages, View)),
     r(
@@ -322,6 +375,11 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(session::change_password))
         .routes(routes!(session::list_tokens, session::create_token))
         .routes(routes!(session::delete_token))
+        .routes(routes!(wechat::my_binding, wechat::unbind_mine))
+        .routes(routes!(wechat::entry))
+        .routes(routes!(wechat::callback))
+        .routes(routes!(wechat::bind))
+        .routes(routes!(wechat::unbind_user))
         .routes(routes!(system::list_companies, system::create_company))
         .routes(routes!(
             system::get_company,
@@ -353,6 +411,8 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(instances::resume))
         .routes(routes!(instances::retry))
         .routes(routes!(instances::skip))
+        .routes(routes!(node_logs::node_logs))
+        .routes(routes!(node_logs::follow_node_logs))
         .routes(routes!(events::events))
         .routes(routes!(approvals::issue_link))
         .routes(routes!(approvals::open_link))
@@ -362,6 +422,16 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
         .routes(routes!(tasks::claim))
         .routes(routes!(tasks::delegate))
         .routes(routes!(tasks::complete))
+        .routes(routes!(task_helpers::add_helper))
+        .routes(routes!(task_helpers::remove_helper))
+        .routes(routes!(task_helpers::set_due))
+        .routes(routes!(task_files::upload_task_file))
+        .routes(routes!(
+            task_files::download_task_file,
+            task_files::delete_task_file
+        ))
+        .routes(routes!(task_files::upload_approval_file))
+        .routes(routes!(task_files::download_instance_file))
         .routes(routes!(schedules::preview))
         .routes(routes!(schedules::list, schedules::create))
         .routes(routes!(
@@ -403,6 +473,7 @@ pub fn register(r: OpenApiRouter<AppState>) -> OpenApiRouter<AppState> {
             languages::list_languages,
             languages::create_language
         ))
+        .routes(routes!(languages::ui_languages))
         .routes(routes!(
             languages::get_language,
             languages::update_language,

@@ -1,15 +1,16 @@
 //! The node types the editor's palette and properties panel offer, each with
 //! the JSON Schema of its properties (the same schemas the engine validates
-//! a deployment against).
+//! a deployment against), in English or Chinese (`baton_nodes::schema_zh`).
 
 use axum::Json;
-use baton_nodes::Registry;
+use axum::http::{HeaderMap, HeaderName, header};
+use baton_nodes::{Registry, schema, schema_zh};
 use serde::Serialize;
-use serde_json::{Value, json};
+use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::auth::Caller;
-use crate::error::ApiResult;
+use crate::error::{ApiResult, wants_zh};
 use crate::perm::{Function, Level};
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -18,46 +19,36 @@ pub struct NodeType {
     #[serde(rename = "type")]
     pub kind: String,
     /// JSON Schema of its properties: `title`, `description`, `type`,
-    /// `enum`, `default`, `required`; `x-secret` marks write-only ones.
+    /// `enum`, `default`, `required`; `x-secret` marks write-only ones,
+    /// `x-order` lists the properties in the order to show them.
     #[schema(value_type = Object)]
     pub schema: Value,
 }
 
-/// `call-process` is compiled into a call activity by the model, not run by
-/// a node, so the registry does not hold it; its properties are these.
-fn call_process() -> NodeType {
-    NodeType {
-        kind: "call-process".into(),
-        schema: json!({
-            "type": "object",
-            "title": "Call process",
-            "properties": {
-                "processKey": {"type": "string", "title": "Process key",
-                    "description": "The deployed process to start and wait for."},
-                "version": {"type": "string", "title": "Version",
-                    "description": "Its version; empty: the latest."},
-                "param": {"type": "string", "title": "Parameter",
-                    "description": "Given to the child as LWAMS_CALL_PARAM."}
-            },
-            "required": ["processKey"]
-        }),
-    }
-}
-
-/// Every node type, sorted by type.
+/// Every node type, sorted by type. The schemas' titles and descriptions
+/// follow `Accept-Language`: Simplified Chinese for `zh-CN` (any `zh`),
+/// otherwise English.
 #[utoipa::path(get, path = "/api/v1/node-types", tag = "processes",
     responses((status = 200, body = Vec<NodeType>), (status = 403, body = crate::error::ErrorBody)))]
-pub async fn list_node_types(caller: Caller) -> ApiResult<Json<Vec<NodeType>>> {
+pub async fn list_node_types(
+    caller: Caller,
+    headers: HeaderMap,
+) -> ApiResult<([(HeaderName, &'static str); 1], Json<Vec<NodeType>>)> {
     caller.require(Function::Editor, Level::View)?;
+    let zh = wants_zh(&headers);
     let mut types: Vec<NodeType> = Registry::with_defaults()
         .schemas()
         .into_iter()
+        .chain([("call-process", schema::call_process())])
         .map(|(kind, schema)| NodeType {
             kind: kind.to_owned(),
-            schema,
+            schema: if zh {
+                schema_zh::localize(&schema)
+            } else {
+                schema
+            },
         })
         .collect();
-    types.push(call_process());
     types.sort_by(|a, b| a.kind.cmp(&b.kind));
-    Ok(Json(types))
+    Ok(([(header::VARY, "Accept-Language")], Json(types)))
 }

@@ -54,7 +54,7 @@ pub struct CompanyBrief {
     pub name: String,
 }
 
-fn bad_credentials() -> ApiError {
+pub(crate) fn bad_credentials() -> ApiError {
     ApiError::new(
         StatusCode::UNAUTHORIZED,
         "bad_credentials",
@@ -63,7 +63,7 @@ fn bad_credentials() -> ApiError {
     )
 }
 
-async fn new_session(state: &AppState, user_id: &str) -> ApiResult<(String, String)> {
+pub(crate) async fn new_session(state: &AppState, user_id: &str) -> ApiResult<(String, String)> {
     let sid = random_secret();
     let csrf = random_secret();
     let now = now_ms();
@@ -80,7 +80,7 @@ async fn new_session(state: &AppState, user_id: &str) -> ApiResult<(String, Stri
     Ok((sid, csrf))
 }
 
-fn session_cookie(state: &AppState, sid: &str, max_age: u64) -> HeaderValue {
+pub(crate) fn session_cookie(state: &AppState, sid: &str, max_age: u64) -> HeaderValue {
     let secure = if state.secure_cookies { "; Secure" } else { "" };
     HeaderValue::from_str(&format!(
         "{SESSION_COOKIE}={sid}; HttpOnly; SameSite=Strict; Path=/; Max-Age={max_age}{secure}"

@@ -1,14 +1,16 @@
 //! System: companies (with WeChat settings), users, groups and their
 //! permissions, the audit log.
 
+use std::collections::HashMap;
+
 use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::Response;
-use baton_runtime::store::{AuditRow, CompanyRow, GroupRow, UserRow};
+use baton_runtime::store::{AuditFilter, AuditRow, CompanyRow, GroupRow, UserRow};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 use super::views::{CompanyView, UserView};
 use crate::AppState;
@@ -255,7 +257,17 @@ pub async fn list_users(
 ) -> ApiResult<Json<Page<UserView>>> {
     caller.require(Function::Users, Level::View)?;
     let users = state.store.list_users(caller.company_id()).await?;
-    let views: Vec<UserView> = users.iter().map(UserView::of).collect();
+    let bound: std::collections::HashSet<String> = state
+        .store
+        .wechat_bindings(caller.company_id())
+        .await?
+        .into_iter()
+        .map(|b| b.user_id)
+        .collect();
+    let views: Vec<UserView> = users
+        .iter()
+        .map(|u| UserView::of(u).with_wechat(bound.contains(&u.id)))
+        .collect();
     Ok(Json(p.apply(
         views,
         |u| format!("{} {} {}", u.username, u.name, u.email),
@@ -332,7 +344,13 @@ pub async fn get_user(
     Path(id): Path<String>,
 ) -> ApiResult<Json<UserView>> {
     caller.require(Function::Users, Level::View)?;
-    Ok(Json(UserView::of(&user_of(&state, &caller, &id).await?)))
+    let user = user_of(&state, &caller, &id).await?;
+    let bound = state
+        .store
+        .wechat_binding_of_user(caller.company_id(), &user.id)
+        .await?
+        .is_some();
+    Ok(Json(UserView::of(&user).with_wechat(bound)))
 }
 
 #[utoipa::path(put, path = "/api/v1/users/{id}", tag = "system", params(("id" = String, Path)),
@@ -605,21 +623,50 @@ pub struct AuditView {
     pub id: String,
     pub at: i64,
     pub user_id: String,
+    /// The user's sign-in name (`null`: the user was deleted since).
+    pub user_name: Option<String>,
     pub action: String,
     pub object: String,
     pub detail: String,
 }
 
-/// Who changed what in the caller's company, newest first.
-#[utoipa::path(get, path = "/api/v1/audit", tag = "system", params(ListParams),
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(rename_all = "camelCase")]
+pub struct AuditQuery {
+    /// Only this user's actions (a user id).
+    pub user_id: Option<String>,
+    /// Only this action: `create`, `update`, `delete`, `login`, ...
+    pub action: Option<String>,
+    /// Only objects of this kind: `host` keeps `host:ID`.
+    pub kind: Option<String>,
+    /// Text in the object or the detail (any case).
+    pub q: Option<String>,
+    /// At or after (Unix ms).
+    pub from: Option<i64>,
+    /// Before (Unix ms).
+    pub to: Option<i64>,
+    pub offset: Option<u64>,
+    /// 1–500, default 50.
+    pub limit: Option<u64>,
+}
+
+/// A filter value: `None` when absent or blank.
+fn given(v: Option<String>) -> Option<String> {
+    v.map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+/// Who changed what in the caller's company, newest first, filtered by
+/// user, action, object kind, text and time.
+#[utoipa::path(get, path = "/api/v1/audit", tag = "system", params(AuditQuery),
     responses((status = 200, body = Vec<AuditView>)))]
 pub async fn list_audit(
     State(state): State<AppState>,
     caller: Caller,
-    Query(p): Query<ListParams>,
+    Query(q): Query<AuditQuery>,
 ) -> ApiResult<Json<Vec<AuditView>>> {
     caller.require(Function::Users, Level::View)?;
-    let limit = p.limit.unwrap_or(50);
+    let limit = q.limit.unwrap_or(50);
     if !(1..=500).contains(&limit) {
         return Err(ApiError::invalid(
             "query.limit",
@@ -627,13 +674,45 @@ pub async fn list_audit(
             "limit 须在 1 到 500 之间",
         ));
     }
+    if let (Some(from), Some(to)) = (q.from, q.to)
+        && from > to
+    {
+        return Err(ApiError::invalid(
+            "query.to",
+            "`to` is before `from`",
+            "结束时间早于开始时间",
+        ));
+    }
+    let filter = AuditFilter {
+        user_id: given(q.user_id),
+        action: given(q.action),
+        kind: given(q.kind),
+        text: given(q.q),
+        from: q.from,
+        until: q.to,
+    };
     let rows = state
         .store
-        .list_audit(caller.company_id(), p.offset.unwrap_or(0), limit)
+        .find_audit(caller.company_id(), &filter, q.offset.unwrap_or(0), limit)
         .await?;
+    let mut names: HashMap<String, String> = state
+        .store
+        .list_users(caller.company_id())
+        .await?
+        .into_iter()
+        .map(|u| (u.id, u.username))
+        .collect();
+    for r in &rows {
+        if !names.contains_key(&r.user_id)
+            && let Some(u) = state.store.user(&r.user_id).await?
+        {
+            names.insert(u.id, u.username);
+        }
+    }
     Ok(Json(
         rows.into_iter()
             .map(|a: AuditRow| AuditView {
+                user_name: names.get(&a.user_id).cloned(),
                 id: a.id,
                 at: a.at,
                 user_id: a.user_id,

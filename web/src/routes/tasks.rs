@@ -26,6 +26,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::instances::{InstanceView, row_view};
 use super::processes::{engine, engine_error};
+use super::task_helpers::{People, TaskHelper, people, rfc3339, view_one};
 use crate::AppState;
 use crate::auth::{Caller, now_ms};
 use crate::error::{ApiError, ApiResult};
@@ -66,9 +67,16 @@ pub struct TaskView {
     /// The form values submitted with the completion.
     #[schema(value_type = Option<Object>)]
     pub values: Option<Value>,
+    /// When it is due (RFC 3339, UTC); none: no due date.
+    pub due: Option<String>,
+    /// Open and past its due date.
+    pub overdue: bool,
+    /// The users asked to help: each sees it among its to-dos and may complete it.
+    pub helpers: Vec<TaskHelper>,
 }
 
-fn view(t: &UserTaskRow) -> TaskView {
+/// `people`: the task's helpers by user id ([`super::task_helpers::people`]).
+pub(crate) fn view(t: &UserTaskRow, people: &People) -> TaskView {
     let (key, version) = t
         .definition_id
         .rsplit_once(':')
@@ -91,6 +99,13 @@ fn view(t: &UserTaskRow) -> TaskView {
         delegated_by: t.delegated_by.clone(),
         completed_by: t.completed_by.clone(),
         values: t.values.clone(),
+        due: t.due_at.and_then(rfc3339),
+        overdue: t.overdue(now_ms()),
+        helpers: t
+            .helpers
+            .iter()
+            .filter_map(|h| people.get(h).cloned())
+            .collect(),
     }
 }
 
@@ -142,8 +157,13 @@ impl Me {
         who.is_some_and(|w| self.ids.contains(w))
     }
 
-    fn holds(&self, t: &UserTaskRow) -> bool {
+    pub(crate) fn holds(&self, t: &UserTaskRow) -> bool {
         self.is(t.assignee.as_ref())
+    }
+
+    /// Among the task's helpers.
+    pub(crate) fn helps(&self, t: &UserTaskRow) -> bool {
+        t.helped_by(&self.ids)
     }
 
     /// Unassigned, open, and offered to one of the caller's groups.
@@ -157,11 +177,16 @@ impl Me {
             || self.is(t.delegated_by.as_ref())
             || self.is(t.completed_by.as_ref())
             || t.offered_to(&self.groups)
+            || self.helps(t)
     }
 }
 
 /// The task, if it is of the caller's company and visible to the caller; else 404.
-async fn own_task(state: &AppState, caller: &Caller, id: &str) -> ApiResult<(UserTaskRow, Me)> {
+pub(crate) async fn own_task(
+    state: &AppState,
+    caller: &Caller,
+    id: &str,
+) -> ApiResult<(UserTaskRow, Me)> {
     let me = Me::of(state, caller).await?;
     let task = state
         .store
@@ -184,7 +209,7 @@ async fn who(state: &AppState, id: &str) -> String {
 }
 
 /// 409 unless the task is open.
-async fn ensure_open(state: &AppState, t: &UserTaskRow) -> ApiResult<()> {
+pub(crate) async fn ensure_open(state: &AppState, t: &UserTaskRow) -> ApiResult<()> {
     match (t.state.as_str(), &t.completed_by) {
         ("open", _) => Ok(()),
         ("completed", Some(by)) => {
@@ -226,7 +251,7 @@ async fn changed(state: &AppState, id: &str) -> ApiError {
     }
 }
 
-fn forbidden(en: &str, zh: &str) -> ApiError {
+pub(crate) fn forbidden(en: &str, zh: &str) -> ApiError {
     ApiError::new(StatusCode::FORBIDDEN, "forbidden", en, zh)
 }
 
@@ -248,11 +273,14 @@ pub struct TaskQuery {
     pub offset: Option<u64>,
     /// 1–500, default 50.
     pub limit: Option<u64>,
-    /// `createdAt`, `endedAt`, `name`, `process` (`-` first: descending).
+    /// `createdAt`, `endedAt`, `name`, `process`, `due` (`-` first:
+    /// descending; by `due`, tasks without one sort after every date).
     /// Default: newest first.
     pub sort: Option<String>,
     /// A case-insensitive substring of the task's name, element id or process.
     pub q: Option<String>,
+    /// `true`: only open tasks past their due date; `false`: only the others.
+    pub overdue: Option<String>,
 }
 
 /// The caller's to-dos, done tasks, or all of them.
@@ -284,7 +312,24 @@ pub async fn list_tasks(
             ));
         }
     };
-    let tasks = state.store.list_tasks(caller.company_id(), scope).await?;
+    let overdue = match q.overdue.as_deref() {
+        None | Some("") => None,
+        Some("true") => Some(true),
+        Some("false") => Some(false),
+        Some(other) => {
+            return Err(ApiError::invalid(
+                "query.overdue",
+                format!("`{other}` is not true or false"),
+                format!("「{other}」须为 true 或 false"),
+            ));
+        }
+    };
+    let mut tasks = state.store.list_tasks(caller.company_id(), scope).await?;
+    if let Some(want) = overdue {
+        let now = now_ms();
+        tasks.retain(|t| t.overdue(now) == want);
+    }
+    let people = people(&state, &tasks).await?;
     let params = ListParams {
         offset: q.offset,
         limit: q.limit,
@@ -292,7 +337,7 @@ pub async fn list_tasks(
         q: q.q,
     };
     Ok(Json(params.apply(
-        tasks.iter().map(view).collect(),
+        tasks.iter().map(|t| view(t, &people)).collect(),
         |t| {
             format!(
                 "{} {} {} {}",
@@ -307,6 +352,8 @@ pub async fn list_tasks(
             ("endedAt", |t| format!("{:020}", t.ended_at.unwrap_or(0))),
             ("name", |t| t.name.clone().unwrap_or_default()),
             ("process", |t| t.process.clone()),
+            // RFC 3339 in UTC sorts as time; none: last.
+            ("due", |t| t.due.clone().unwrap_or_else(|| "~".to_owned())),
         ],
     )?))
 }
@@ -329,7 +376,7 @@ pub(crate) async fn detail(state: &AppState, t: UserTaskRow) -> ApiResult<TaskDe
         None => None,
     };
     Ok(TaskDetail {
-        task: view(&t),
+        task: view_one(state, &t).await?,
         instance: row_view(&row),
         variables: Value::Object(baton_core::visible_vars(&p.state, exec)),
         form,
@@ -372,13 +419,13 @@ pub(crate) async fn task_for(
 ) -> ApiResult<UserTaskRow> {
     let (t, me) = own_task(state, caller, id).await?;
     ensure_open(state, &t).await?;
-    if !me.admin && !me.holds(&t) {
+    if !me.admin && !me.holds(&t) && !me.helps(&t) {
         return Err(if t.assignee.is_none() {
             claim_first()
         } else {
             forbidden(
-                "only the task's assignee or an admin may act on it",
-                "只有任务的办理人或管理员可以办理",
+                "only the task's assignee, its helpers or an admin may act on it",
+                "只有任务的办理人、协助处理人或管理员可以办理",
             )
         });
     }
@@ -386,7 +433,7 @@ pub(crate) async fn task_for(
 }
 
 /// The task as stored now (after a change).
-async fn reread(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
+pub(crate) async fn reread(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
     state
         .store
         .user_task(id)
@@ -395,7 +442,7 @@ async fn reread(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
 }
 
 /// Rereads a task changed through the API and tells the live feed.
-async fn changed_task(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
+pub(crate) async fn changed_task(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
     let t = reread(state, id).await?;
     if let Some(engine) = state.engine.get() {
         engine
@@ -407,6 +454,7 @@ async fn changed_task(state: &AppState, id: &str) -> ApiResult<UserTaskRow> {
                 state: t.state.clone(),
                 assignee: t.assignee.clone(),
                 candidate_groups: t.candidate_groups.clone(),
+                helpers: t.helpers.clone(),
             }]);
     }
     Ok(t)
@@ -450,7 +498,9 @@ pub async fn claim(
     state
         .audit(&caller, "claim", &format!("task:{id}"), "")
         .await;
-    Ok(Json(view(&changed_task(&state, &id).await?)))
+    Ok(Json(
+        view_one(&state, &changed_task(&state, &id).await?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -530,7 +580,9 @@ pub async fn delegate(
             &format!("to {}", to.username),
         )
         .await;
-    Ok(Json(view(&changed_task(&state, &id).await?)))
+    Ok(Json(
+        view_one(&state, &changed_task(&state, &id).await?).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -558,7 +610,7 @@ pub async fn complete(
     Body(b): Body<CompleteInput>,
 ) -> ApiResult<(StatusCode, Json<TaskDetail>)> {
     caller.require(Function::Tasks, Level::Manage)?;
-    let vars: Map<String, Value> = match b.values {
+    let mut vars: Map<String, Value> = match b.values {
         None | Some(Value::Null) => Map::new(),
         Some(Value::Object(m)) => m,
         Some(other) => {
@@ -585,22 +637,35 @@ pub async fn complete(
     let e = engine(&state)?;
     let (t, me) = own_task(&state, &caller, &id).await?;
     ensure_open(&state, &t).await?;
-    if !me.admin && !me.holds(&t) {
+    if !me.admin && !me.holds(&t) && !me.helps(&t) {
         return Err(if t.assignee.is_none() {
             claim_first()
         } else {
             forbidden(
-                "only the task's assignee or an admin may complete it",
-                "只有任务的办理人或管理员可以完成该任务",
+                "only the task's assignee, its helpers or an admin may complete it",
+                "只有任务的办理人、协助处理人或管理员可以完成该任务",
             )
         });
     }
-    // A form key naming a stored form of the company: the values must fit it.
+    // A form key naming a stored form of the company: the values must fit
+    // it, and its `file` fields name files uploaded for this task.
+    let mut used_files = std::collections::HashSet::new();
     if let Some(key) = t.form_key.as_deref().filter(|k| !k.is_empty())
         && let Some(form) = state.store.form_by_key(caller.company_id(), key).await?
     {
-        crate::forms::check_values(&super::forms::fields_of(&form)?, &vars)
-            .map_err(|e| ApiError::invalid(&format!("body.values.{}", e.field), e.message, e.zh))?;
+        let fields = super::forms::fields_of(&form)?;
+        let bad = |e: crate::forms::FormError| {
+            ApiError::invalid(&format!("body.values.{}", e.field), e.message, e.zh)
+        };
+        crate::forms::check_values(&fields, &vars).map_err(bad)?;
+        let uploaded = state
+            .store
+            .task_files(&t.id)
+            .await?
+            .iter()
+            .map(|f| (f.id.clone(), super::task_files::reference(f)))
+            .collect();
+        used_files = crate::forms::resolve_files(&fields, &mut vars, &uploaded).map_err(bad)?;
     }
     let exec = u32::try_from(t.exec).map_err(ApiError::internal)?;
     let row = state
@@ -658,6 +723,7 @@ pub async fn complete(
             ));
         }
     }
+    super::task_files::drop_unused(&state, &id, &used_files).await;
     let fields: Vec<&str> = values
         .as_object()
         .map(|m| m.keys().map(String::as_str).collect())

@@ -19,9 +19,19 @@ pub struct UserView {
     pub disabled: bool,
     pub created_at: i64,
     pub updated_at: i64,
+    /// Whether a WeChat account is bound to the user (in the users list
+    /// and a user's page only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub wechat_bound: Option<bool>,
 }
 
 impl UserView {
+    /// The same with whether a WeChat account is bound.
+    pub fn with_wechat(mut self, bound: bool) -> UserView {
+        self.wechat_bound = Some(bound);
+        self
+    }
+
     pub fn of(u: &UserRow) -> UserView {
         UserView {
             id: u.id.clone(),
@@ -36,6 +46,7 @@ impl UserView {
             disabled: u.disabled,
             created_at: u.created_at,
             updated_at: u.updated_at,
+            wechat_bound: None,
         }
     }
 }

@@ -138,6 +138,13 @@ export async function upload(method, path, formData) {
   return data
 }
 
+/** A multipart form holding one `file`. */
+function oneFile(file) {
+  const f = new FormData()
+  f.append('file', file)
+  return f
+}
+
 /** The address of a download (a file route); the browser sends the cookie. */
 export const downloadUrl = (path) => `/api/v1${path}`
 
@@ -146,6 +153,14 @@ export const api = {
   logout: () => post('/auth/logout'),
   me: () => get('/auth/me'),
   changePassword: (b) => post('/auth/password', b),
+  /** WeChat: bind the account of a bind ticket to these credentials and sign in (as login). */
+  wechatBind: (b) => post('/wechat/bind', b),
+  myWeChat: () => get('/auth/wechat'),
+  unbindMyWeChat: () => del('/auth/wechat'),
+  unbindUserWeChat: (id) => del(`/users/${e(id)}/wechat`),
+  /** The server route a browser opened from WeChat goes to (it redirects to WeChat). */
+  wechatEntryUrl: (appid, companyCode) =>
+    `/api/v1/wechat/entry?appid=${e(appid)}&companyCode=${e(companyCode)}`,
 
   nodeTypes: () => get('/node-types'),
   processes: (params) => get('/processes', params),
@@ -163,16 +178,30 @@ export const api = {
     post(`/instances/${encodeURIComponent(id)}/retry`, { elementId, variables }),
   skip: (id, elementId, variables) =>
     post(`/instances/${encodeURIComponent(id)}/skip`, { elementId, variables }),
+  nodeLogs: (id, element, params) => get(`/instances/${e(id)}/nodes/${e(element)}/logs`, params),
+  /** The address of a node's log stream (Server-Sent Events, for an EventSource). */
+  nodeLogStream: (id, element, after) => `/api/v1/instances/${e(id)}/nodes/${e(element)}/logs/stream?after=${after}`,
 
   tasks: (params) => get('/tasks', params),
   task: (id) => get(`/tasks/${encodeURIComponent(id)}`),
   claim: (id) => post(`/tasks/${encodeURIComponent(id)}/claim`),
   delegate: (id, userId) => post(`/tasks/${encodeURIComponent(id)}/delegate`, { userId }),
   complete: (id, values) => post(`/tasks/${encodeURIComponent(id)}/complete`, { values }),
+  /** Ask a colleague (id or username) to help with a task; resolves to the task. */
+  addHelper: (id, user) => post(`/tasks/${encodeURIComponent(id)}/helpers`, { user }),
+  removeHelper: (id, user) => del(`/tasks/${encodeURIComponent(id)}/helpers/${encodeURIComponent(user)}`),
+  /** A date-time, date or ISO 8601 duration from now; null: no due date. */
+  setTaskDue: (id, due) => put(`/tasks/${encodeURIComponent(id)}/due`, { due }),
   users: (params) => get('/users', params),
   issueLink: (id, hours) => post(`/tasks/${e(id)}/link`, { hours }),
   approval: (token) => get(`/approvals/${e(token)}`),
   completeApproval: (token, values) => post(`/approvals/${e(token)}/complete`, { values }),
+  /** A file for a task's `file` field; resolves to {id, name, size, …} (send `{id}` on completion). */
+  uploadTaskFile: (id, file) => upload('POST', `/tasks/${e(id)}/files`, oneFile(file)),
+  removeTaskFile: (id, fileId) => del(`/tasks/${e(id)}/files/${e(fileId)}`),
+  taskFileUrl: (id, fileId) => downloadUrl(`/tasks/${e(id)}/files/${e(fileId)}`),
+  instanceFileUrl: (id, fileId) => downloadUrl(`/instances/${e(id)}/files/${e(fileId)}`),
+  uploadApprovalFile: (token, file) => upload('POST', `/approvals/${e(token)}/files`, oneFile(file)),
 
   forms: collection('/forms'),
   /** The form a task's `formKey` names (null: none stored under that key). */
@@ -186,6 +215,15 @@ export const api = {
   hosts: collection('/hosts'),
   hostGroups: collection('/host-groups'),
   reissueHostToken: (id) => post(`/hosts/${e(id)}/token`),
+  revokeHostToken: (id) => del(`/hosts/${e(id)}/token`),
+  setHostBackups: (id, backups) => put(`/hosts/${e(id)}/backups`, { backups }),
+  failovers: (params) => get('/failovers', params),
+  audit: (params) => get('/audit', params),
+  apiTokens: {
+    list: () => get('/auth/tokens'),
+    create: (b) => post('/auth/tokens', b),
+    remove: (id) => del(`/auth/tokens/${e(id)}`),
+  },
   terminals: collection('/terminals'),
   addAccount: (tid, b) => post(`/terminals/${e(tid)}/accounts`, b),
   updateAccount: (tid, aid, b) => put(`/terminals/${e(tid)}/accounts/${e(aid)}`, b),
@@ -204,4 +242,6 @@ export const api = {
   reports: (params) => get('/reports', params),
   companies: collection('/companies'),
   languages: collection('/languages'),
+  /** The company's enabled languages with their message overrides (any signed-in user). */
+  uiLanguages: () => get('/ui-languages'),
 }

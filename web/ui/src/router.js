@@ -2,6 +2,7 @@
 // (the editor brings bpmn-js, the mobile page Vant).
 import { createRouter, createWebHistory } from 'vue-router'
 import { session, loadSession, can } from './session'
+import { api } from './api'
 import { MENU } from './admin/menu'
 
 const routes = [
@@ -30,6 +31,9 @@ const routes = [
       { path: 'terminals', component: () => import('./admin/system/Terminals.vue'), meta: { fn: 'hosts' } },
       { path: 'holidays', component: () => import('./admin/system/Holidays.vue'), meta: { fn: 'holidays' } },
       { path: 'languages', component: () => import('./admin/system/Languages.vue'), meta: { fn: 'languages' } },
+      { path: 'audit', component: () => import('./admin/system/AuditLog.vue'), meta: { fn: 'users' } },
+      // The signed-in user's own API tokens (the user menu): no permission needed.
+      { path: 'tokens', component: () => import('./admin/ApiTokens.vue') },
     ],
   },
   {
@@ -39,6 +43,8 @@ const routes = [
     children: [
       { path: '', component: () => import('./mobile/MobileTasks.vue'), meta: { mobile: true } },
       { path: 'login', component: () => import('./mobile/MobileLogin.vue'), meta: { mobile: true, public: true } },
+      // Where a sign-in through WeChat lands (the CSRF token in the fragment).
+      { path: 'wechat', component: () => import('./mobile/MobileWechat.vue'), meta: { mobile: true, public: true } },
       { path: 'password', component: () => import('./mobile/MobilePassword.vue'), meta: { mobile: true, password: true } },
       { path: 'task/:id', component: () => import('./mobile/MobileTask.vue'), meta: { mobile: true } },
       { path: 'approve/:token', component: () => import('./mobile/MobileApprove.vue'), meta: { mobile: true, public: true } },
@@ -58,6 +64,16 @@ router.beforeEach(async (to) => {
     } catch {
       /* offline: the banner shows it; let the screen try */
     }
+  }
+  // The mobile entry of the company's WeChat official account menu
+  // (/?appid=…&companyCode=…): signed in to that company, the to-do list;
+  // otherwise the server's WeChat sign-in (it redirects to WeChat).
+  const { appid, companyCode } = to.query
+  const atRoot = to.path === '/' || to.redirectedFrom?.path === '/'
+  if (atRoot && typeof appid === 'string' && typeof companyCode === 'string' && appid && companyCode) {
+    if (session.user && session.company?.code === companyCode) return '/m'
+    window.location.assign(api.wechatEntryUrl(appid, companyCode))
+    return false
   }
   const mobile = to.matched.some((r) => r.meta.mobile)
   const login = mobile ? '/m/login' : '/login'

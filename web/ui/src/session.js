@@ -1,6 +1,7 @@
 // Who is signed in (shared by the admin screens and the mobile page).
 import { reactive } from 'vue'
 import { api, setCsrfToken, csrfToken, ApiError } from './api'
+import { applyLanguages, resetLanguages } from './i18n'
 
 export const session = reactive({
   user: null,
@@ -15,6 +16,16 @@ function clear() {
   session.company = null
   session.permissions = {}
   session.mustChangePassword = false
+  resetLanguages()
+}
+
+/** The company's languages and message overrides over the UI's own (a failure keeps the shipped text). */
+export async function loadLanguages() {
+  try {
+    applyLanguages(await api.uiLanguages())
+  } catch {
+    /* an older server, or offline: the shipped messages stand */
+  }
 }
 
 /** Reads the session behind the cookie; none without a CSRF token (changes would fail). */
@@ -30,6 +41,7 @@ export async function loadSession() {
     session.company = me.company
     session.permissions = me.permissions || {}
     session.mustChangePassword = !!me.user.mustChangePassword
+    await loadLanguages()
   } catch (e) {
     if (e instanceof ApiError && e.code === 'offline') throw e
     clear()
@@ -40,6 +52,16 @@ export async function loadSession() {
 
 export async function signIn(form) {
   const r = await api.login(form)
+  setCsrfToken(r.csrfToken)
+  session.mustChangePassword = r.mustChangePassword
+  if (!r.mustChangePassword) await loadSession()
+  else session.user = r.user
+  return r
+}
+
+/** Binds the WeChat account of a bind ticket to these credentials and signs in (as signIn). */
+export async function bindWeChat(form) {
+  const r = await api.wechatBind(form)
   setCsrfToken(r.csrfToken)
   session.mustChangePassword = r.mustChangePassword
   if (!r.mustChangePassword) await loadSession()

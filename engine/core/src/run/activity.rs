@@ -104,10 +104,20 @@ impl Run<'_> {
                 element: el,
                 attempt,
             }),
-            Wait::Task => self.out.actions.push(Action::CreateTask {
-                exec: id,
-                element: el,
-            }),
+            Wait::Task => match self.task_due(id, e) {
+                Ok(due) => self.out.actions.push(Action::CreateTask {
+                    exec: id,
+                    element: el,
+                    due,
+                }),
+                Err(err) => self.incident(
+                    parent,
+                    el,
+                    id,
+                    format!("user task `{}` due date {err}", e.id),
+                    RetryAs::Enter,
+                ),
+            },
             Wait::Event => self.subscribe_receive(id, el),
             Wait::Scope => self.start_scope(id, None),
             Wait::Child => {

@@ -30,6 +30,73 @@ impl Run<'_> {
     }
 }
 
+impl Run<'_> {
+    /// When a user task created now is due: its `dueDate` (`camunda:`,
+    /// `flowable:` or `baton:`) as a date-time, a date or a duration from
+    /// now, or a `${}` expression over the task's variables giving one of
+    /// those (or milliseconds since the epoch; `null`: no due date). `Err`
+    /// names the value that would not do. A literal was checked at deploy.
+    pub(super) fn task_due(
+        &self,
+        exec: ExecId,
+        e: &baton_model::Element,
+    ) -> Result<Option<i64>, String> {
+        let Some(src) = e
+            .ext
+            .as_ref()
+            .and_then(|x| x.attrs.get("dueDate"))
+            .and_then(serde_json::Value::as_str)
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        else {
+            return Ok(None);
+        };
+        if !src.contains("${") && !src.contains("#{") {
+            return due_date(self.now, src).map(Some);
+        }
+        let value = baton_expr::parse_template(src)
+            .map_err(|e| format!("`{src}`: {e}"))?
+            .eval_strict(&super::vars::ExecScope {
+                st: self.st,
+                exec,
+                extra: None,
+            })
+            .map_err(|e| format!("`{src}`: {e}"))?;
+        match value {
+            serde_json::Value::Null => Ok(None),
+            serde_json::Value::String(s) if s.trim().is_empty() => Ok(None),
+            serde_json::Value::String(s) => due_date(self.now, &s)
+                .map(Some)
+                .map_err(|e| format!("`{src}`: {e}")),
+            serde_json::Value::Number(n) if n.as_i64().is_some() => Ok(n.as_i64()),
+            other => Err(format!(
+                "`{src}`: {other} is not a date-time, date or duration"
+            )),
+        }
+    }
+}
+
+/// A due date: an ISO 8601 date-time (UTC without an offset), a date (its
+/// midnight, UTC) or a duration added to `now` (`P2D`, `PT4H`).
+pub fn due_date(now: i64, s: &str) -> Result<i64, String> {
+    let s = s.trim();
+    if s.starts_with('P') {
+        return add_duration(now, s);
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Ok(d
+            .and_time(chrono::NaiveTime::MIN)
+            .and_utc()
+            .timestamp_millis());
+    }
+    parse_date(s).map_err(|_| {
+        format!(
+            "`{s}` is not an ISO 8601 date-time, date or duration \
+             (e.g. 2026-11-21T10:00:00Z, 2026-11-21, P2D, PT4H)"
+        )
+    })
+}
+
 /// An ISO 8601 date-time; without an offset it is taken as UTC.
 pub fn parse_date(s: &str) -> Result<i64, String> {
     if let Ok(d) = DateTime::parse_from_rfc3339(s) {
@@ -184,6 +251,20 @@ mod tests {
         }
         assert_eq!(parse_date("2026-01-31T08:00:00+08:00").unwrap(), t0);
         assert!(parse_date("tomorrow").is_err());
+    }
+
+    #[test]
+    fn due_dates() {
+        let t0 = parse_date("2026-01-31T00:00:00Z").unwrap();
+        assert_eq!(due_date(t0, "P2D").unwrap() - t0, 2 * 86_400_000);
+        assert_eq!(due_date(t0, " PT4H ").unwrap() - t0, 4 * 3_600_000);
+        assert_eq!(due_date(0, "2026-01-31").unwrap(), t0);
+        assert_eq!(due_date(0, "2026-01-31T08:00:00+08:00").unwrap(), t0);
+        assert_eq!(due_date(0, "2026-01-31T00:00:00").unwrap(), t0);
+        for bad in ["", "tomorrow", "P2X", "2026-02-30", "31/01/2026"] {
+            let e = due_date(t0, bad).unwrap_err();
+            assert!(e.contains(&format!("`{}`", bad.trim())), "{bad}: {e}");
+        }
     }
 
     #[test]

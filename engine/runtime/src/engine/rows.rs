@@ -108,7 +108,7 @@ pub fn bookkeeping(
                 b.subs_done.push(id);
             }
         }
-        Action::CreateTask { exec, element } => {
+        Action::CreateTask { exec, element, due } => {
             let e = model.element(*element);
             let attr = |k: &str| {
                 e.ext
@@ -130,6 +130,7 @@ pub fn bookkeeping(
                 state: "open".to_owned(),
                 created_at: now,
                 ended_at: None,
+                due_at: *due,
             });
         }
         Action::CancelTask { exec } => {

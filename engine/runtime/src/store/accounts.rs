@@ -90,6 +90,23 @@ pub struct AuditRow {
     pub detail: String,
 }
 
+/// Which audit lines a read keeps; every part is optional.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditFilter {
+    /// Only this user's actions.
+    pub user_id: Option<String>,
+    /// Only this action (`create`, `update`, `login`, ...).
+    pub action: Option<String>,
+    /// Only objects of this kind: `host` keeps `host:ID`.
+    pub kind: Option<String>,
+    /// Text in the object or the detail, whatever its case.
+    pub text: Option<String>,
+    /// From this instant on (Unix ms).
+    pub from: Option<i64>,
+    /// Before this instant (Unix ms).
+    pub until: Option<i64>,
+}
+
 const COMPANY: &str = "id, code, name, wechat_appid, wechat_secret_enc, created_at, updated_at";
 const USER: &str = "id, company_id, username, name, email, phone, password_hash, admin, \
      submanager_login, must_change_password, disabled, created_at, updated_at";
@@ -332,9 +349,10 @@ impl Store {
         self.scalar(sql, "count users").await
     }
 
-    /// Deletes a user, its sessions, tokens and memberships; whether it existed.
+    /// Deletes a user, its sessions, tokens, memberships and WeChat
+    /// binding; whether it existed.
     pub async fn delete_user(&self, company: &str, id: &str) -> Result<bool> {
-        for table in ["sessions", "api_tokens", "group_members"] {
+        for table in ["sessions", "api_tokens", "group_members", "wechat_bindings"] {
             let mut sql = Sql::new(self.dialect());
             sql.push(&format!("DELETE FROM {table} WHERE user_id = "))
                 .bind(id.to_owned());
@@ -556,13 +574,61 @@ impl Store {
         offset: u64,
         limit: u64,
     ) -> Result<Vec<AuditRow>> {
+        self.find_audit(company, &AuditFilter::default(), offset, limit)
+            .await
+    }
+
+    /// The company's audit lines that `filter` keeps, newest first.
+    pub async fn find_audit(
+        &self,
+        company: &str,
+        filter: &AuditFilter,
+        offset: u64,
+        limit: u64,
+    ) -> Result<Vec<AuditRow>> {
         let mut sql = self.select_where(AUDIT, "audit_log");
-        sql.push("company_id = ")
-            .bind(company.to_owned())
-            .push(" ORDER BY at DESC, id DESC LIMIT ")
-            .bind(limit as i64)
+        sql.push("company_id = ").bind(company.to_owned());
+        if let Some(u) = &filter.user_id {
+            sql.push(" AND user_id = ").bind(u.clone());
+        }
+        if let Some(a) = &filter.action {
+            sql.push(" AND action = ").bind(a.clone());
+        }
+        if let Some(k) = &filter.kind {
+            sql.push(" AND object LIKE ")
+                .bind(format!("{}:%", like_escape(k)))
+                .push(" ESCAPE '\\'");
+        }
+        if let Some(text) = &filter.text {
+            let pattern = format!("%{}%", like_escape(&text.to_lowercase()));
+            sql.push(" AND (LOWER(object) LIKE ")
+                .bind(pattern.clone())
+                .push(" ESCAPE '\\' OR LOWER(detail) LIKE ")
+                .bind(pattern)
+                .push(" ESCAPE '\\')");
+        }
+        if let Some(from) = filter.from {
+            sql.push(" AND at >= ").bind(from);
+        }
+        if let Some(until) = filter.until {
+            sql.push(" AND at < ").bind(until);
+        }
+        sql.push(" ORDER BY at DESC, id DESC LIMIT ")
+            .bind(i64::try_from(limit).unwrap_or(i64::MAX))
             .push(" OFFSET ")
-            .bind(offset as i64);
+            .bind(i64::try_from(offset).unwrap_or(i64::MAX));
         self.all(sql, "read audit log", audit).await
     }
+}
+
+/// `text` as a literal inside a LIKE pattern (escape character `\`).
+fn like_escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '\\' | '%' | '_') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
 }

@@ -20,6 +20,7 @@ mod commit;
 mod error;
 mod forms;
 mod hosts;
+mod node_logs;
 mod paused;
 mod read;
 mod reports;
@@ -27,7 +28,10 @@ mod resources;
 pub mod rows;
 mod schedules;
 mod sql;
+mod task_files;
+mod task_helpers;
 mod tasks;
+mod wechat;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,7 +44,7 @@ use sea_orm::{
     SqliteTransactionMode, TransactionOptions, TransactionTrait,
 };
 
-pub use accounts::{AuditRow, CompanyRow, GroupRow, SessionRow, TokenRow, UserRow};
+pub use accounts::{AuditFilter, AuditRow, CompanyRow, GroupRow, SessionRow, TokenRow, UserRow};
 pub use approvals::ApprovalLinkRow;
 use error::Context;
 pub use error::{Error, Result};
@@ -56,7 +60,9 @@ pub use resources::{AccountRow, DataSourceRow, JobLogRow};
 pub use rows::*;
 pub use schedules::{Overlap, ScheduleRow};
 pub use sql::Dialect;
+pub use task_files::TaskFileRow;
 pub use tasks::{TaskScope, UserTaskRow, split_groups};
+pub use wechat::WeChatBindingRow;
 
 /// How long a SQLite connection waits for another process's write lock.
 const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(5);

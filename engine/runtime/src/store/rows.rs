@@ -127,6 +127,9 @@ pub struct TaskRow {
     pub state: String,
     pub created_at: i64,
     pub ended_at: Option<i64>,
+    /// When it is due (its `dueDate`, evaluated at creation).
+    #[serde(default)]
+    pub due_at: Option<i64>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 //! (`open`, and the assignee the caller saw), so of two concurrent claims,
 //! delegations or completions exactly one changes the row and the other
 //! finds nothing to update. Tasks belong to the company of their instance's
-//! definition ([`crate::tenancy`]).
+//! definition ([`crate::tenancy`]). Helpers and due dates: `task_helpers.rs`.
 
 use sea_orm::QueryResult;
 use serde::{Deserialize, Serialize};
@@ -46,6 +46,10 @@ pub struct UserTaskRow {
     pub instance_status: String,
     /// The process's name, if it has one.
     pub process_name: Option<String>,
+    /// When it is due (ms since the epoch).
+    pub due_at: Option<i64>,
+    /// The users (ids) asked to help: each may complete it.
+    pub helpers: Vec<String>,
 }
 
 impl UserTaskRow {
@@ -57,6 +61,16 @@ impl UserTaskRow {
     /// Whether the assignee is one of `me` (a user's id and username).
     pub fn held_by(&self, me: &[String]) -> bool {
         self.assignee.as_ref().is_some_and(|a| me.contains(a))
+    }
+
+    /// Whether one of `me` (a user's id and username) is among the helpers.
+    pub fn helped_by(&self, me: &[String]) -> bool {
+        self.helpers.iter().any(|h| me.contains(h))
+    }
+
+    /// Open and past its due date at `now`.
+    pub fn overdue(&self, now: i64) -> bool {
+        self.state == "open" && self.due_at.is_some_and(|d| d < now)
     }
 }
 
@@ -84,7 +98,7 @@ pub enum TaskScope<'a> {
 
 const COLUMNS: &str = "t.id, t.instance_id, t.exec, t.element_id, t.name, t.assignee, \
      t.candidate_groups, t.form_key, t.state, t.created_at, t.ended_at, t.delegated_by, \
-     t.completed_by, t.form_values, i.definition_id, i.status, d.name";
+     t.completed_by, t.form_values, i.definition_id, i.status, d.name, t.due_at";
 
 fn decode(r: &QueryResult) -> Result<UserTaskRow> {
     let op = "read task";
@@ -108,6 +122,8 @@ fn decode(r: &QueryResult) -> Result<UserTaskRow> {
         definition_id: r.try_get_by_index(14).during(op)?,
         instance_status: r.try_get_by_index(15).during(op)?,
         process_name: r.try_get_by_index(16).during(op)?,
+        due_at: r.try_get_by_index(17).during(op)?,
+        helpers: Vec::new(),
     })
 }
 
@@ -159,11 +175,26 @@ impl Store {
     pub async fn user_task(&self, id: &str) -> Result<Option<UserTaskRow>> {
         let mut sql = self.select_tasks();
         sql.push("t.id = ").bind(id.to_owned());
-        self.rows(sql, "read task")
+        let Some(mut task) = self
+            .rows(sql, "read task")
             .await?
             .first()
             .map(decode)
-            .transpose()
+            .transpose()?
+        else {
+            return Ok(None);
+        };
+        self.fill_helpers(std::slice::from_mut(&mut task)).await?;
+        Ok(Some(task))
+    }
+
+    async fn fill_helpers(&self, tasks: &mut [UserTaskRow]) -> Result<()> {
+        let ids: Vec<String> = tasks.iter().map(|t| t.id.clone()).collect();
+        let mut helpers = self.helpers_of_tasks(&ids).await?;
+        for t in tasks {
+            t.helpers = helpers.remove(&t.id).unwrap_or_default();
+        }
+        Ok(())
     }
 
     /// A company's tasks in `scope`, newest first.
@@ -185,7 +216,10 @@ impl Store {
         let todo = |sql: &mut Sql| {
             sql.push("(t.state = 'open' AND (t.assignee IN ")
                 .bind_list(me.iter().cloned())
-                .push(" OR t.assignee IS NULL))");
+                .push(" OR t.assignee IS NULL OR EXISTS (SELECT 1 FROM task_helpers h ")
+                .push("WHERE h.task_id = t.id AND h.user_id IN ")
+                .bind_list(me.iter().cloned())
+                .push(")))");
         };
         let done = |sql: &mut Sql| {
             sql.push("(t.state = 'completed' AND t.completed_by IN ")
@@ -215,9 +249,13 @@ impl Store {
         sql.push(" ORDER BY t.created_at DESC, t.id DESC");
         let rows = self.rows(sql, "list tasks").await?;
         let mut tasks = rows.iter().map(decode).collect::<Result<Vec<_>>>()?;
+        self.fill_helpers(&mut tasks).await?;
         if !matches!(scope, TaskScope::All) {
-            // Unassigned open tasks: only those offered to one of the user's groups.
-            tasks.retain(|t| t.state != "open" || t.assignee.is_some() || t.offered_to(groups));
+            // Unassigned open tasks: only those offered to one of the user's
+            // groups, or that the user was asked to help with.
+            tasks.retain(|t| {
+                t.state != "open" || t.assignee.is_some() || t.offered_to(groups) || t.helped_by(me)
+            });
         }
         Ok(tasks)
     }

@@ -103,6 +103,7 @@ pub fn task(id: &str, instance_id: &str, assignee: Option<&str>) -> TaskRow {
         state: "open".into(),
         created_at: 6,
         ended_at: None,
+        due_at: None,
     }
 }
 

@@ -24,8 +24,22 @@ export const MENU = [
     { key: 'terminals', fn: 'hosts', path: '/terminals' },
     { key: 'holidays', fn: 'holidays', path: '/holidays' },
     { key: 'languages', fn: 'languages', path: '/languages' },
+    { key: 'audit', fn: 'users', path: '/audit', label: 'adminx.auditLog' },
   ] },
 ]
+
+/** The message key of a menu item's name (`menu.KEY` unless it names its own). */
+export const itemLabel = (i) => i.label || `menu.${i.key}`
+
+// Screens outside the menu that still show a name in the header.
+const OTHER = [{ key: 'apiTokens', path: '/tokens', label: 'adminx.apiTokens' }]
+
+/** The message key of the name of the screen at `path` (null: none). */
+export function screenLabel(path) {
+  const top = '/' + (path.split('/')[1] || '')
+  const i = [...MENU.flatMap((g) => g.items), ...OTHER].find((x) => x.path === top)
+  return i ? itemLabel(i) : null
+}
 
 /** The menu key of a path (`/monitor/ID` → monitor). */
 export function menuKey(path) {

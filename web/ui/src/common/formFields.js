@@ -5,9 +5,28 @@
 export const FIELD_TYPES = ['text', 'textarea', 'number', 'radio', 'checkbox', 'select', 'switch', 'date', 'file', 'longtext']
 export const CHOICES = ['radio', 'checkbox', 'select']
 export const TEXTS = ['text', 'textarea', 'longtext']
+/** The largest file a `file` field takes (web/src/routes/task_files.rs MAX_FILE_BYTES). */
+export const MAX_FILE_BYTES = 20 * 1024 * 1024
 
-/** The value a field starts with: the task's variable, else its default, else empty. */
+/** A size in bytes for people: 512 B, 1.5 KB, 20 MB. */
+export function sizeText(n) {
+  if (n == null || Number.isNaN(Number(n))) return ''
+  if (n < 1024) return `${n} B`
+  const units = ['KB', 'MB', 'GB']
+  let v = n / 1024
+  let i = 0
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024
+    i++
+  }
+  return `${v < 10 ? v.toFixed(1) : Math.round(v)} ${units[i]}`
+}
+
+/** The value a field starts with: the task's variable, else its default, else
+ * empty. A `file` field starts empty: its value must be a file uploaded for
+ * this very task. */
 export function startValue(f, variables) {
+  if (f.type === 'file') return null
   const v = variables?.[f.id] ?? f.default
   if (v !== undefined && v !== null) return JSON.parse(JSON.stringify(v))
   if (f.type === 'checkbox') return []

@@ -154,6 +154,7 @@ const TASK: &[&str] = &[
     "state",
     "created_at",
     "ended_at",
+    "due_at",
 ];
 
 impl Insert for TaskRow {
@@ -172,6 +173,7 @@ impl Insert for TaskRow {
             self.state.clone().into(),
             self.created_at.into(),
             self.ended_at.into(),
+            self.due_at.into(),
         ]);
     }
 }
@@ -191,6 +193,7 @@ impl Decode for TaskRow {
             state: r.try_get_by_index(8)?,
             created_at: r.try_get_by_index(9)?,
             ended_at: r.try_get_by_index(10)?,
+            due_at: r.try_get_by_index(11)?,
         })
     }
 }

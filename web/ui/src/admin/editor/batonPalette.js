@@ -22,8 +22,11 @@ BatonPalette.prototype.setTypes = function (types) {
   this.palette._rebuild()
 }
 
+// A server node type's name comes with its schema, in the UI's language;
+// the built-in list (before the types come) and approval / timer use ours.
 function label(k) {
-  return i18n.global.te(`nodes.${k.kind}`) ? t(`nodes.${k.kind}`) : k.title || k.kind
+  if (k.title) return k.title
+  return i18n.global.te(`nodes.${k.kind}`) ? t(`nodes.${k.kind}`) : k.kind
 }
 
 BatonPalette.prototype.shape = function (k) {

@@ -2,6 +2,7 @@
 // properties (`<baton:property name value/>` in extensionElements), `baton:`
 // attributes of user tasks, timer definitions. Every write goes through
 // bpmn-js's `modeling`, so it is undoable and marks the diagram changed.
+import { IMPLEMENTATIONS, vendorAttr, vendorAttrs } from './vendor'
 
 /** The element's Baton properties as `{name: value}`. */
 export function readProps(element) {
@@ -36,13 +37,30 @@ export function writeProp(modeler, element, name, value) {
   modeler.get('modeling').updateProperties(element, { extensionElements: ext })
 }
 
-/** A `baton:` attribute (user tasks: assignee, candidateGroups, formKey). */
+/**
+ * A user task's assignee / candidateGroups / formKey: the `baton:` attribute,
+ * else the one a Camunda / Flowable / Activiti file carries (the engine reads
+ * either).
+ */
 export function readAttr(element, name) {
-  return element.businessObject.get(`baton:${name}`) || ''
+  const bo = element.businessObject
+  return bo.get(`baton:${name}`) || vendorAttr(bo, name)?.value || ''
 }
 
+/** Writes where the value was read from: the file's own attribute when it has one and no `baton:` one. */
 export function writeAttr(modeler, element, name, value) {
-  modeler.get('modeling').updateProperties(element, { [`baton:${name}`]: value || undefined })
+  const bo = element.businessObject
+  const theirs = !bo.get(`baton:${name}`) && vendorAttr(bo, name)
+  const key = theirs ? theirs.qname : `baton:${name}`
+  modeler.get('modeling').updateProperties(element, { [key]: value || undefined })
+}
+
+/** Runs a service task as Baton's node `kind`, dropping the implementation its own engine used (a Java class, an expression). */
+export function writeNodeType(modeler, element, kind) {
+  const bo = element.businessObject
+  const changes = { 'baton:type': kind || undefined }
+  if (kind) for (const a of vendorAttrs(bo)) if (IMPLEMENTATIONS.includes(a.name)) changes[a.qname] = undefined
+  modeler.get('modeling').updateProperties(element, changes)
 }
 
 export const TIMER_KINDS = ['timeDuration', 'timeDate', 'timeCycle']
