@@ -35,8 +35,8 @@ impl Node for LocalCommand {
                 ),
                 (
                     "script",
-                    prop(
-                        "string",
+                    schema::reference(
+                        "script",
                         "Script",
                         "A script-library entry to run instead of `command`.",
                     ),

@@ -123,12 +123,13 @@ impl Registry {
         self.find(kind).is_some_and(|(n, _)| n.idempotent())
     }
 
-    /// The Baton kinds and their property schemas, for the editor.
+    /// The Baton kinds and their property schemas, for the editor (each
+    /// with its outputs as `x-outputs`, `schema::with_outputs`).
     pub fn schemas(&self) -> Vec<(&'static str, Value)> {
         let mut v: Vec<_> = self
             .nodes
             .values()
-            .map(|n| (n.kind(), n.schema()))
+            .map(|n| (n.kind(), crate::schema::with_outputs(n.kind(), n.schema())))
             .collect();
         v.sort_by_key(|(k, _)| *k);
         v

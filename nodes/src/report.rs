@@ -28,7 +28,11 @@ impl Node for Report {
             vec![
                 (
                     "template",
-                    prop("string", "Report template", "The template's id or name."),
+                    schema::reference(
+                        "reportTemplate",
+                        "Report template",
+                        "The template's id or name.",
+                    ),
                 ),
                 (
                     "name",

@@ -21,6 +21,91 @@ pub fn secret(title: &str) -> Value {
     json!({"type": "string", "title": title, "x-secret": true})
 }
 
+/// The kinds of resource a property may name (its `x-ref`): the editor
+/// offers a picker of the company's objects of that kind. The value stored
+/// is the object's name (the nodes resolve an id or a name; an account by
+/// its user name, a form or a process by its key).
+pub const REF_KINDS: &[&str] = &[
+    "terminal",
+    "account",
+    "host",
+    "dataSource",
+    "script",
+    "reportTemplate",
+    "form",
+    "process",
+];
+
+/// A property naming a resource of `kind` (one of [`REF_KINDS`]).
+pub fn reference(kind: &str, title: &str, description: &str) -> Value {
+    let mut v = prop("string", title, description);
+    v["x-ref"] = json!(kind);
+    v
+}
+
+/// What every node run outputs (`${elementId.name}`, ...), before its own.
+pub const COMMON_OUTPUTS: &[&str] = &["name", "createDate", "createDatetime"];
+
+/// The outputs a node kind adds to [`COMMON_OUTPUTS`] (`${elementId.stdout}`),
+/// besides its rendered properties: the single list the editor's `${}`
+/// completion reads (`x-outputs` of the schemas served).
+pub fn outputs(kind: &str) -> &'static [&'static str] {
+    match kind {
+        "local-command" => &[
+            "command",
+            "stdout",
+            "stderr",
+            "exitCode",
+            "durationMs",
+            "truncated",
+        ],
+        "remote-command" => &[
+            "terminal",
+            "terminalUser",
+            "command",
+            "stdout",
+            "stderr",
+            "exitCode",
+            "durationMs",
+            "truncated",
+        ],
+        "sql" => &[
+            "dataSource",
+            "rowCount",
+            "columns",
+            "rows",
+            "truncated",
+            "affectedRows",
+        ],
+        "file-distribution" => &["terminal", "terminalUser", "size", "sha256", "durationMs"],
+        "file-operation" => &["path", "size", "content", "encoding", "newPath", "deleted"],
+        "http" => &[
+            "status",
+            "headers",
+            "body",
+            "finalUrl",
+            "durationMs",
+            "errorMessage",
+        ],
+        "mail" => &["messageId", "recipients", "smtpResponse"],
+        "report" => &["report", "size", "rowsAdded"],
+        _ => &[],
+    }
+}
+
+/// `schema` with its kind's outputs as `x-outputs` ([`COMMON_OUTPUTS`] first).
+pub fn with_outputs(kind: &str, mut schema: Value) -> Value {
+    let all: Vec<&str> = COMMON_OUTPUTS
+        .iter()
+        .chain(outputs(kind))
+        .copied()
+        .collect();
+    if let Some(m) = schema.as_object_mut() {
+        m.insert("x-outputs".into(), json!(all));
+    }
+    schema
+}
+
 /// The properties every node has: the registry reads them.
 pub fn common() -> Vec<(&'static str, Value)> {
     vec![
@@ -50,8 +135,8 @@ pub fn common() -> Vec<(&'static str, Value)> {
         ),
         (
             "host",
-            prop(
-                "string",
+            reference(
+                "host",
                 "Host",
                 "The Sub-Manager host (id or name) that runs this node; empty: the \
                  terminal's host, or the server when the terminal has none.",
@@ -84,20 +169,24 @@ pub fn object(title: &str, props: Vec<(&str, Value)>, required: &[&str]) -> Valu
 /// The properties of `call-process`: the model compiles it into a call
 /// activity (no node runs it), but the editor offers it beside the nodes.
 pub fn call_process() -> Value {
-    json!({
-        "type": "object",
-        "title": "Call process",
-        "properties": {
-            "processKey": {"type": "string", "title": "Process key",
-                "description": "The deployed process to start and wait for."},
-            "version": {"type": "string", "title": "Version",
-                "description": "Its version; empty: the latest."},
-            "param": {"type": "string", "title": "Parameter",
-                "description": "Given to the child as LWAMS_CALL_PARAM."}
-        },
-        "required": ["processKey"],
-        "x-order": ["processKey", "version", "param"]
-    })
+    with_outputs(
+        "call-process",
+        json!({
+            "type": "object",
+            "title": "Call process",
+            "properties": {
+                "processKey": {"type": "string", "title": "Process key",
+                    "description": "The deployed process to start and wait for.",
+                    "x-ref": "process"},
+                "version": {"type": "string", "title": "Version",
+                    "description": "Its version; empty: the latest."},
+                "param": {"type": "string", "title": "Parameter",
+                    "description": "Given to the child as LWAMS_CALL_PARAM."}
+            },
+            "required": ["processKey"],
+            "x-order": ["processKey", "version", "param"]
+        }),
+    )
 }
 
 /// Every `required` property is present and not blank.

@@ -66,8 +66,8 @@ impl Node for Sql {
             vec![
                 (
                     "dataSource",
-                    prop(
-                        "string",
+                    schema::reference(
+                        "dataSource",
                         "Data source",
                         "The database: a data source's id or name (PostgreSQL, MySQL/MariaDB, SQLite, SQL Server).",
                     ),

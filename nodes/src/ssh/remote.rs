@@ -38,12 +38,12 @@ impl Node for RemoteCommand {
             vec![
                 (
                     "terminal",
-                    prop("string", "Terminal", "The machine to run the command on."),
+                    schema::reference("terminal", "Terminal", "The machine to run the command on."),
                 ),
                 (
                     "terminalAccount",
-                    prop(
-                        "string",
+                    schema::reference(
+                        "account",
                         "Account",
                         "The terminal's account (id or user name); empty: its first account.",
                     ),
@@ -62,8 +62,8 @@ impl Node for RemoteCommand {
                 ),
                 (
                     "script",
-                    prop(
-                        "string",
+                    schema::reference(
+                        "script",
                         "Script",
                         "A script-library entry to run instead of `command`.",
                     ),

@@ -35,12 +35,12 @@ impl Node for FileDistribution {
             vec![
                 (
                     "terminal",
-                    prop("string", "Terminal", "The machine to copy from or to."),
+                    schema::reference("terminal", "Terminal", "The machine to copy from or to."),
                 ),
                 (
                     "terminalAccount",
-                    prop(
-                        "string",
+                    schema::reference(
+                        "account",
                         "Account",
                         "The terminal's account (id or user name); empty: its first account.",
                     ),

@@ -20,7 +20,10 @@ pub struct NodeType {
     pub kind: String,
     /// JSON Schema of its properties: `title`, `description`, `type`,
     /// `enum`, `default`, `required`; `x-secret` marks write-only ones,
-    /// `x-order` lists the properties in the order to show them.
+    /// `x-order` lists the properties in the order to show them, `x-ref`
+    /// the kind of object a property names (`terminal`, `account`, `host`,
+    /// `dataSource`, `script`, `reportTemplate`, `process`: the editor's
+    /// pickers), `x-outputs` the outputs the node gives (for `${}`).
     #[schema(value_type = Object)]
     pub schema: Value,
 }

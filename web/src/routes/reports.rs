@@ -270,7 +270,19 @@ fn xlsx_download(file_name: &str, bytes: Vec<u8>) -> Response {
             }
         })
         .collect();
-    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+    // RFC 6266: the ASCII fallback for old clients, the real (UTF-8) name in
+    // `filename*` — a report named `巡检 ${site}` keeps its name.
+    let mut encoded = String::new();
+    for b in file_name.bytes() {
+        if b.is_ascii_alphanumeric() || b"!#$&+-.^_`|~".contains(&b) {
+            encoded.push(b as char);
+        } else {
+            encoded.push_str(&format!("%{b:02X}"));
+        }
+    }
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "attachment; filename=\"{safe}\"; filename*=UTF-8''{encoded}"
+    )) {
         r.headers_mut().insert(header::CONTENT_DISPOSITION, v);
     }
     r
