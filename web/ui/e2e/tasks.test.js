@@ -147,6 +147,9 @@ step('the helper finds the task on the phone with its due date and approves it',
   const item = m.locator('[data-test="m-task"]', { hasText: 'Review the change' })
   await item.waitFor()
   assert.equal(await item.count(), 1, 'only the task she helps with')
+  // The list says when it is due, and that it is overdue.
+  assert.match(await item.innerText(), /2020-01-01/)
+  assert.match(await item.locator('[data-test="m-task-overdue"]').innerText(), /已逾期/)
   await item.click()
   const due = m.locator('[data-test="m-task-due"]')
   await due.waitFor()
