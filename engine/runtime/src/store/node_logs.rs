@@ -6,7 +6,7 @@
 //! keyed `instance:exec` and each run of an activity has its own `exec`.
 
 use super::Store;
-use super::error::{Context, Result};
+use super::error::Result;
 use super::resources::JobLogRow;
 use super::sql::Sql;
 
@@ -34,21 +34,7 @@ impl Store {
         .bind(after)
         .push(" ORDER BY seq, job_id, attempt LIMIT ")
         .bind(i64::try_from(limit).unwrap_or(i64::MAX));
-        self.rows(sql, "read node logs")
-            .await?
-            .iter()
-            .map(|r| {
-                Ok(JobLogRow {
-                    job_id: r.try_get_by_index(0)?,
-                    attempt: r.try_get_by_index(1)?,
-                    seq: r.try_get_by_index(2)?,
-                    at: r.try_get_by_index(3)?,
-                    stream: r.try_get_by_index(4)?,
-                    line: r.try_get_by_index(5)?,
-                })
-            })
-            .collect::<std::result::Result<_, sea_orm::DbErr>>()
-            .during("job_logs")
+        self.log_rows(sql).await
     }
 
     /// Whether `element_id` of `instance_id` has a job now (waiting, running

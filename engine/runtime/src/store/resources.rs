@@ -645,7 +645,8 @@ impl Store {
         self.log_rows(sql).await
     }
 
-    async fn log_rows(&self, sql: Sql) -> Result<Vec<JobLogRow>> {
+    /// Decodes rows of `SELECT job_id, attempt, seq, at, stream, line`.
+    pub(super) async fn log_rows(&self, sql: Sql) -> Result<Vec<JobLogRow>> {
         self.rows(sql, "read node logs")
             .await?
             .iter()
