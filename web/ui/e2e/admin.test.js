@@ -16,7 +16,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import {
-  artifacts, artifactsDir, call, closeBrowsers, freePort, launch, ok, signInFirstAdmin, skip, startServer, step,
+  artifacts, artifactsDir, call, closeBrowsers, eventually, freePort, launch, ok, signInFirstAdmin, skip, startServer, step,
 } from './harness.js'
 
 let srv
@@ -369,12 +369,14 @@ step('the audit log shows these actions, filtered and paged', async () => {
   // Kind: host, action: reissue → the token reissued above, by admin.
   await choose('audit-kind', 'Host')
   await choose('audit-action', 'Reissue token')
-  await table.locator('.el-table__row').first().waitFor()
-  assert.equal(await table.locator('.el-table__row').count(), 1)
-  const line = await table.locator('.el-table__row').first().innerText()
-  assert.match(line, /admin/)
-  assert.match(line, /Reissue token/)
-  assert.ok(line.includes(hosts['e2e-h2'].id), line)
+  // The table shows the answer to the last filter once it has come.
+  await eventually(async () => {
+    const lines = await table.locator('.el-table__row').allInnerTexts()
+    assert.equal(lines.length, 1, lines.join('\n'))
+    assert.match(lines[0], /admin/)
+    assert.match(lines[0], /Reissue token/)
+    assert.ok(lines[0].includes(hosts['e2e-h2'].id), lines[0])
+  })
   await choose('audit-action', 'Revoke token')
   await table.locator('.el-table__row', { hasText: hosts['e2e-h2'].id }).waitFor()
   // Backups: an update of h1 whose detail names them.
@@ -385,9 +387,8 @@ step('the audit log shows these actions, filtered and paged', async () => {
   // The API token and the terminal account show up too.
   await page.reload()
   await choose('audit-kind', 'API token')
-  assert.deepEqual(
-    (await table.locator('[data-test="audit-row-action"]').allInnerTexts()).sort(),
-    ['Create', 'Delete'],
+  await eventually(async () =>
+    assert.deepEqual((await table.locator('[data-test="audit-row-action"]').allInnerTexts()).sort(), ['Create', 'Delete']),
   )
   await page.reload()
   await choose('audit-kind', 'Terminal account')
@@ -399,15 +400,19 @@ step('the audit log shows these actions, filtered and paged', async () => {
   await page.locator('.pager .el-select').click()
   await page.locator('.el-select-dropdown__item:visible', { hasText: '20 per page' }).click()
   await page.locator('[data-test="audit-range-shown"]', { hasText: 'Rows 1–20' }).waitFor()
-  const first = await table.locator('.el-table__row').allInnerTexts()
-  assert.equal(first.length, 20)
+  const first = await eventually(async () => {
+    const lines = await table.locator('.el-table__row').allInnerTexts()
+    assert.equal(lines.length, 20)
+    return lines
+  })
   await page.click('[data-test="audit-next"]')
   await page.locator('[data-test="audit-range-shown"]', { hasText: /Rows 21–/ }).waitFor()
-  const second = await table.locator('.el-table__row').allInnerTexts()
-  assert.ok(second.length >= 1)
-  assert.ok(!second.some((l) => first.includes(l)), 'the pages do not overlap')
   const all = await ok(page, 'GET', '/audit?limit=500')
-  assert.equal(second.length, Math.min(20, all.length - 20))
+  await eventually(async () => {
+    const second = await table.locator('.el-table__row').allInnerTexts()
+    assert.equal(second.length, Math.min(20, all.length - 20))
+    assert.ok(!second.some((l) => first.includes(l)), 'the pages do not overlap')
+  })
   await page.click('[data-test="audit-prev"]')
   await page.locator('[data-test="audit-range-shown"]', { hasText: 'Rows 1–20' }).waitFor()
 

@@ -213,6 +213,23 @@ export async function ok(p, method, path, body) {
   return r.body
 }
 
+/**
+ * Retries `check` (an async function that asserts) until it passes or
+ * `ms` have gone by, then throws its last failure: for what the page shows
+ * once a request it sent has answered.
+ */
+export async function eventually(check, ms = 10_000) {
+  const end = Date.now() + ms
+  for (;;) {
+    try {
+      return await check()
+    } catch (e) {
+      if (Date.now() > end) throw e
+      await new Promise((r) => setTimeout(r, 100))
+    }
+  }
+}
+
 /** Chromium with a fresh profile (playwright passes it as --user-data-dir). */
 export async function launch(options) {
   const profile = mkdtempSync(join(tmpdir(), 'baton-e2e-chromium-'))
