@@ -11,7 +11,7 @@ import assert from 'node:assert/strict'
 import { join } from 'node:path'
 import { mkdtempSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
-import { artifacts, artifactsDir, closeBrowsers, launch, ok, select, signInFirstAdmin, skip, startServer, step } from './harness.js'
+import { artifacts, artifactsDir, closeBrowsers, eventually, launch, ok, select, signInFirstAdmin, skip, startServer, step } from './harness.js'
 
 let srv
 let page
@@ -74,8 +74,7 @@ async function pick(p, prop, kind, value, shot) {
   await option.waitFor({ timeout: 10_000 })
   if (shot) await p.screenshot({ path: join(artifacts, shot) })
   await option.click()
-  await p.waitForTimeout(200)
-  assert.equal(await input.inputValue(), value)
+  await eventually(async () => assert.equal(await input.inputValue(), value))
 }
 
 step('pickers, ${} completion and the due date end in the deployed BPMN', async () => {
@@ -105,8 +104,7 @@ step('pickers, ${} completion and the due date end in the deployed BPMN', async 
   await page.locator('.ref-pop-account .ref-item[data-value="deploy"]').waitFor()
   assert.equal(await page.locator('.ref-pop-account .ref-item[data-value="stranger"]').count(), 0, 'another terminal\'s account is not offered')
   await page.locator('.ref-pop-account .ref-item[data-value="deploy"]').click()
-  await page.waitForTimeout(200)
-  assert.equal(await acct.inputValue(), 'deploy')
+  await eventually(async () => assert.equal(await acct.inputValue(), 'deploy'))
 
   // `${` in the command offers built-ins, globals and the upstream node's outputs.
   const cmd = field(page, 'command').locator('textarea')

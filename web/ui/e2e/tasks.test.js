@@ -171,3 +171,32 @@ step('the helper finds the task on the phone with its due date and approves it',
   const other = await ok(page, 'GET', `/tasks/${encodeURIComponent(soon.id)}`)
   assert.equal(other.state, 'open')
 })
+
+step('the admin changes the other task\'s due date in the dialog, then removes it', async () => {
+  await page.goto(`${srv.base}/tasks`)
+  const row = page.locator('[data-test="tasks"] .el-table__body tr', { hasText: 'Review the change' })
+  await row.first().waitFor()
+  assert.equal(await row.count(), 1, 'only the open task is left to do')
+  await row.locator('td').first().click()
+  const dialog = page.locator('.el-dialog:has([data-test="task-due"])')
+  await dialog.waitFor()
+  await dialog.locator('[data-test="task-due-change"]').click()
+  const input = dialog.locator('[data-test="task-due-edit"] input')
+  await input.click()
+  await input.fill('2031-05-06 07:08:09')
+  await input.press('Enter')
+  await page.screenshot({ path: join(artifacts, 'tasks-due-edit.png') })
+  await dialog.locator('[data-test="task-due-save"]').click()
+  await dialog.locator('[data-test="task-due"]', { hasText: '2031-05-06 07:08' }).waitFor()
+  // The browser's local time, sent as UTC.
+  const expected = await page.evaluate(() => new Date('2031-05-06T07:08:09').toISOString().replace('.000Z', 'Z'))
+  assert.equal((await ok(page, 'GET', `/tasks/${encodeURIComponent(soon.id)}`)).due, expected)
+
+  await dialog.locator('[data-test="task-due-change"]').click()
+  await dialog.locator('[data-test="task-due-clear"]').click()
+  await dialog.locator('[data-test="task-due"]', { hasText: 'No due date' }).waitFor()
+  assert.equal((await ok(page, 'GET', `/tasks/${encodeURIComponent(soon.id)}`)).due, null)
+  // The audit log names both changes.
+  const audit = await ok(page, 'GET', `/audit?action=set-due&limit=10`)
+  assert.deepEqual(audit.map((a) => a.detail), ['none', expected])
+})
