@@ -26,7 +26,7 @@ use super::session::{Signed, bad_credentials, new_session, session_cookie};
 use super::views::UserView;
 use crate::AppState;
 use crate::auth::{Caller, Via, load, now_ms, sha256_hex, verify_password};
-use crate::error::{ApiError, ApiResult, no_content};
+use crate::error::{ApiError, ApiResult, no_content, wants_zh};
 use crate::extract::{Body, Path, Query};
 use crate::perm::{Function, Level};
 use crate::wechat::{self as protocol, ExchangeError, NONCE_COOKIE, NONCE_PATH, Refused, TTL};
@@ -110,6 +110,27 @@ fn redirect(to: &str, cookies: Vec<HeaderValue>) -> Response {
         h.append(header::SET_COOKIE, c);
     }
     r
+}
+
+/// A WeChat browser that followed the menu link (it asks for HTML) is shown
+/// a failure on the mobile page, in its language, rather than a JSON body;
+/// a program still gets the JSON error.
+fn for_browser(headers: &HeaderMap, r: ApiResult<Response>) -> ApiResult<Response> {
+    let wants_html = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.contains("text/html"));
+    match r {
+        Err(e) if wants_html => {
+            let message = if wants_zh(headers) { &e.zh } else { &e.en };
+            let fragment = form_urlencoded::Serializer::new(String::new())
+                .append_pair("error", e.code)
+                .append_pair("message", message)
+                .finish();
+            Ok(redirect(&format!("{SIGNED_IN_PAGE}#{fragment}"), vec![]))
+        }
+        r => r,
+    }
 }
 
 fn now_s() -> i64 {
@@ -203,6 +224,11 @@ pub async fn entry(
     headers: HeaderMap,
     Query(q): Query<EntryQuery>,
 ) -> ApiResult<Response> {
+    let r = start_entry(&state, &headers, &q).await;
+    for_browser(&headers, r)
+}
+
+async fn start_entry(state: &AppState, headers: &HeaderMap, q: &EntryQuery) -> ApiResult<Response> {
     let company = state
         .store
         .company_by_code(q.company_code.trim())
@@ -246,12 +272,12 @@ pub async fn entry(
             st.len()
         )));
     }
-    let back = format!("{}/api/v1/wechat/callback", public_base(&state, &headers)?);
+    let back = format!("{}/api/v1/wechat/callback", public_base(state, headers)?);
     let to = protocol::authorize_url(&state.wechat().open_base, &company.wechat_appid, &back, &st)
         .map_err(ApiError::internal)?;
     Ok(redirect(
         &to,
-        vec![nonce_cookie(&state, &nonce, TTL.as_secs() + 300)],
+        vec![nonce_cookie(state, &nonce, TTL.as_secs() + 300)],
     ))
 }
 
@@ -331,6 +357,15 @@ pub async fn callback(
     State(state): State<AppState>,
     headers: HeaderMap,
     Query(q): Query<CallbackQuery>,
+) -> ApiResult<Response> {
+    let r = finish_callback(&state, &headers, &q).await;
+    for_browser(&headers, r)
+}
+
+async fn finish_callback(
+    state: &AppState,
+    headers: &HeaderMap,
+    q: &CallbackQuery,
 ) -> ApiResult<Response> {
     let st = q
         .state

@@ -30,7 +30,7 @@ const PASSWORD = 'Alice-first-123'
 const NEW_PASSWORD = 'Alice-second-456'
 
 /** WeChat as documented, for one appid; `visitor` is whoever uses WeChat now. */
-const wechat = { visitor: 'o-alice-e2e', codes: new Map(), tokenCalls: 0, base: '' }
+const wechat = { visitor: 'o-alice-e2e', codes: new Map(), tokenCalls: 0, base: '', forgetCodes: false }
 const standIn = createServer((req, res) => {
   const u = new URL(req.url, 'http://x')
   const q = (k) => u.searchParams.get(k) || ''
@@ -46,7 +46,8 @@ const standIn = createServer((req, res) => {
       return
     }
     const code = `code${Math.random().toString(36).slice(2)}`
-    wechat.codes.set(code, { openid: wechat.visitor, used: false })
+    // forgetCodes: a code that its own token endpoint will not take.
+    if (!wechat.forgetCodes) wechat.codes.set(code, { openid: wechat.visitor, used: false })
     const back = new URL(q('redirect_uri'))
     back.searchParams.set('code', code)
     back.searchParams.set('state', state)
@@ -179,4 +180,35 @@ step('the users screen shows the binding and an administrator unbinds it', async
   const actions = (Array.isArray(audit) ? audit : audit.items).map((a) => a.action)
   assert.ok(actions.includes('wechat-bind') && actions.includes('wechat-unbind'), actions.join(' '))
   assert.ok(!srv.log().includes(SECRET), 'the app secret is in the server log')
+})
+
+step('a refused WeChat sign-in says why on the phone, in its language', async () => {
+  // A menu link with another appid than the company set up.
+  const phone = await freshPhone()
+  await phone.goto(`${srv.base}/?appid=wxSomeoneElse&companyCode=default`)
+  await phone.waitForURL((u) => u.pathname === '/m/wechat')
+  await phone.locator('[data-test="m-wechat-failed"]').waitFor()
+  assert.match(await phone.locator('[data-test="m-wechat-reason"]').innerText(), /the appid is not the one company `default` has set up/)
+  assert.equal(new URL(phone.url()).hash, '', 'the reason left the address bar')
+  await phone.screenshot({ path: join(artifacts, 'wechat-refused.png') })
+
+  // WeChat sends back a code it will not take: in Chinese on a Chinese phone.
+  const zh = await launch({ ...phoneSize, locale: 'zh-CN' })
+  const p = zh.pages()[0] || (await zh.newPage())
+  wechat.forgetCodes = true
+  try {
+    await p.goto(entry())
+    await p.waitForURL((u) => u.pathname === '/m/wechat')
+    await p.locator('[data-test="m-wechat-reason"]').waitFor()
+    assert.match(await p.locator('[data-test="m-wechat-reason"]').innerText(), /微信未接受登录码（errcode 40029：invalid code）/)
+  } finally {
+    wechat.forgetCodes = false
+  }
+  // A program asking for JSON still gets the error as JSON.
+  const r = await phone.evaluate(async () => {
+    const res = await fetch('/api/v1/wechat/entry?appid=wxSomeoneElse&companyCode=default', { redirect: 'manual' })
+    return { status: res.status, body: await res.json() }
+  })
+  assert.equal(r.status, 400)
+  assert.equal(r.body.field, 'query.appid')
 })
