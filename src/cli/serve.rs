@@ -219,6 +219,7 @@ pub fn main(a: Args) -> Result<ExitCode> {
                 api_base: a.wechat.wechat_api_base.clone(),
                 public_url: a.mail.public_url.clone(),
             });
+        tokio::spawn(task_file_sweep(state.clone()));
         if let Some(addr) = &a.relay.relay_listen {
             start_relays(&a.relay, addr, &a.engine, &engine, &state).await?;
         }
@@ -394,6 +395,18 @@ async fn stop_signal() {
 }
 
 /// Hourly: report data older than `days` loses its row, then its file.
+/// Every hour: the uploads of tasks cancelled before their completion go.
+async fn task_file_sweep(state: baton_web::AppState) {
+    let mut every = tokio::time::interval(Duration::from_secs(3600));
+    loop {
+        every.tick().await;
+        let gone = baton_web::routes::task_files::sweep_cancelled(&state).await;
+        if gone > 0 {
+            tracing::info!("{gone} files of cancelled tasks removed");
+        }
+    }
+}
+
 async fn report_retention(store: Store, data_dir: PathBuf, days: u32) {
     let mut every = tokio::time::interval(Duration::from_secs(3600));
     loop {

@@ -443,3 +443,77 @@ async fn upload_complete_download() {
     // The other company's file is untouched.
     assert!(api.on_disk().contains(&acme_file));
 }
+
+/// A task cancelled while its form was being filled in (the instance was
+/// terminated) leaves uploads nothing can name: the sweep removes their rows
+/// and bytes, and nothing of an open or a completed task.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn files_of_cancelled_tasks_are_swept() {
+    let api = setup().await;
+    let (gone_instance, gone_task) = api.task("admin", "evidence").await;
+    let (_, open_task) = api.task("admin", "evidence").await;
+    let (done_instance, done_task) = api.task("admin", "evidence").await;
+    let gone = api
+        .uploaded("alice", &gone_task, "draft.txt", b"draft")
+        .await;
+    let kept_open = api.uploaded("alice", &open_task, "open.txt", b"open").await;
+    let kept_done = api.uploaded("alice", &done_task, "done.txt", b"done").await;
+    api.ok(
+        "alice",
+        "POST",
+        &format!("/api/v1/tasks/{done_task}/complete"),
+        Some(json!({"values": {"evidence": {"id": kept_done}}})),
+        StatusCode::OK,
+    )
+    .await;
+    let uri = format!("/api/v1/instances/{gone_instance}/terminate");
+    api.ok("admin", "POST", &uri, None, StatusCode::ACCEPTED)
+        .await;
+    // The engine ends the instance and cancels its task.
+    let mut state = String::new();
+    for _ in 0..200 {
+        let t = api.state.store.user_task(&gone_task).await.unwrap();
+        state = t.unwrap().state;
+        if state == "cancelled" {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert_eq!(state, "cancelled");
+
+    assert_eq!(
+        baton_web::routes::task_files::sweep_cancelled(&api.state).await,
+        1
+    );
+    let mut kept = vec![kept_open.clone(), kept_done.clone()];
+    kept.sort();
+    assert_eq!(api.on_disk(), kept, "{gone} is gone");
+    assert!(
+        api.state
+            .store
+            .task_files(&gone_task)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert_eq!(
+        api.state.store.task_files(&open_task).await.unwrap().len(),
+        1
+    );
+    // The completed task's file is still the instance's variable, and downloads.
+    let v = api.instance(&done_instance).await;
+    assert_eq!(v["variables"]["evidence"]["id"], kept_done.as_str(), "{v}");
+    let a = api
+        .get(
+            "alice",
+            &format!("/api/v1/tasks/{done_task}/files/{kept_done}"),
+        )
+        .await;
+    assert_eq!(a.status, StatusCode::OK);
+    assert_eq!(a.bytes, b"done");
+    // Nothing left to do.
+    assert_eq!(
+        baton_web::routes::task_files::sweep_cancelled(&api.state).await,
+        0
+    );
+}

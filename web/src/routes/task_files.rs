@@ -392,6 +392,35 @@ pub(crate) async fn drop_unused(state: &AppState, task_id: &str, used: &HashSet<
     }
 }
 
+/// Removes the uploads of tasks cancelled before they were completed (an
+/// instance terminated while its form was being filled in); returns how
+/// many went. `serve` runs it every hour.
+pub async fn sweep_cancelled(state: &AppState) -> usize {
+    let mut gone = 0;
+    loop {
+        let files = match state.store.files_of_cancelled_tasks(500).await {
+            Ok(f) => f,
+            Err(e) => {
+                tracing::warn!("listing the files of cancelled tasks: {e}");
+                return gone;
+            }
+        };
+        let batch = files.len();
+        for f in &files {
+            match remove(state, f).await {
+                Ok(()) => gone += 1,
+                Err(e) => {
+                    tracing::warn!(file = f.id, "removing a cancelled task's file: {}", e.en);
+                    return gone;
+                }
+            }
+        }
+        if batch < 500 {
+            return gone;
+        }
+    }
+}
+
 /// The file's bytes as an attachment (never rendered by the browser).
 async fn download(state: &AppState, f: &TaskFileRow) -> ApiResult<Response> {
     let path = state.data_dir.join(&f.path);

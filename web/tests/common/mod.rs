@@ -28,14 +28,17 @@ pub mod smtp;
 
 // ---- where a test keeps its files ------------------------------------------
 
-/// `baton-web-{name}-{pid}` in the system's temporary directory, emptied
+/// `baton-web-{name}-{pid}-{n}` in the system's temporary directory, emptied
 /// when made and removed (with all in it) when this goes.
 pub struct TempDir(PathBuf);
 
 impl TempDir {
-    /// `baton-web-{name}-{pid}`, empty.
+    /// `baton-web-{name}-{pid}-{n}`, empty (`n` counts the directories of
+    /// this process, so tests running side by side never share one).
     pub fn new(name: &str) -> TempDir {
-        let dir = std::env::temp_dir().join(format!("baton-web-{name}-{}", std::process::id()));
+        static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("baton-web-{name}-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&dir).unwrap();
         TempDir(dir)

@@ -3,7 +3,9 @@
 //! row); the row ties the file to its task, instance and company and says
 //! who sent it. Completing the task with a reference to one of its rows
 //! makes that reference a process variable; the files of the task that no
-//! submitted value names are removed then ([`Store::delete_task_file`]).
+//! submitted value names are removed then ([`Store::delete_task_file`]), and
+//! those of a task cancelled before its completion by a later sweep
+//! ([`Store::files_of_cancelled_tasks`]).
 
 use sea_orm::{QueryResult, Value};
 use serde::{Deserialize, Serialize};
@@ -95,6 +97,23 @@ impl Store {
             .bind(task_id.to_owned())
             .push(" ORDER BY created_at, id");
         self.rows(sql, "list task files")
+            .await?
+            .iter()
+            .map(decode)
+            .collect()
+    }
+
+    /// Files of tasks that ended without a completion (the instance was
+    /// terminated, a boundary event interrupted the task): nothing can
+    /// name them any more. At most `limit`, oldest first.
+    pub async fn files_of_cancelled_tasks(&self, limit: u32) -> Result<Vec<TaskFileRow>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push(&format!(
+            "SELECT {COLS} FROM task_files WHERE task_id IN \
+             (SELECT id FROM tasks WHERE state = 'cancelled') ORDER BY created_at, id LIMIT "
+        ))
+        .bind(i64::from(limit));
+        self.rows(sql, "list files of cancelled tasks")
             .await?
             .iter()
             .map(decode)
