@@ -20,6 +20,7 @@ mod m0010_paused;
 mod m0011_wechat;
 mod m0012_task_due;
 mod m0013_task_files;
+mod m0014_task_overdue;
 
 /// All migrations, oldest first.
 pub struct Migrator;
@@ -41,6 +42,7 @@ impl MigratorTrait for Migrator {
             Box::new(m0011_wechat::Migration),
             Box::new(m0012_task_due::Migration),
             Box::new(m0013_task_files::Migration),
+            Box::new(m0014_task_overdue::Migration),
         ]
     }
 

@@ -1,16 +1,19 @@
 //! Telling people of their tasks by mail: when a user task gets an assignee
 //! (created assigned, claimed or delegated) or a helper, that user receives
 //! a mail with a signed approval link (`routes/approvals.rs`) that opens the
-//! task on the mobile page. The live feed says when (`baton_runtime::feed`); the
+//! task on the mobile page; when an open task passes its due date, its
+//! assignee and helpers are reminded the same way, once per due date. The live feed says when (`baton_runtime::feed`); the
 //! `task_notices` table makes one server send each notice once, however many
 //! servers hear of the task. Mail goes through the `mail` node, so SMTP,
 //! STARTTLS / TLS and credentials behave exactly as in a process.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use baton_nodes::resources::MemResources;
 use baton_nodes::{Ctx, JobInfo, Registry, RunResult};
 use baton_runtime::feed::Change;
+use baton_runtime::store::{UserRow, UserTaskRow};
 use serde_json::{Map, Value, json};
 use tokio::sync::broadcast::error::RecvError;
 
@@ -38,6 +41,14 @@ pub fn spawn(state: AppState, mail: MailSettings) {
         return;
     };
     let mut rx = engine.feed().subscribe();
+    let (reminders, mail2) = (state.clone(), mail.clone());
+    tokio::spawn(async move {
+        let mut every = tokio::time::interval(OVERDUE_EVERY);
+        loop {
+            every.tick().await;
+            remind_overdue(&reminders, &mail2).await;
+        }
+    });
     tokio::spawn(async move {
         loop {
             match rx.recv().await {
@@ -84,11 +95,7 @@ async fn notify(
 ) -> Result<(), String> {
     let store = &state.store;
     let err = |e: baton_runtime::store::Error| e.to_string();
-    let user = match store.user(assignee).await.map_err(err)? {
-        Some(u) if u.company_id == company => Some(u),
-        _ => store.user_by_name(company, assignee).await.map_err(err)?,
-    };
-    let Some(user) = user.filter(|u| !u.disabled && !u.email.trim().is_empty()) else {
+    let Some(user) = person(state, company, assignee).await? else {
         return Ok(()); // Nobody to write to: the live feed tells the UI.
     };
     let Some(task) = store.user_task(id).await.map_err(err)? else {
@@ -102,10 +109,85 @@ async fn notify(
     {
         return Ok(());
     }
+    mail_link(state, mail, company, &task, &user, false).await
+}
+
+/// How often open tasks are checked for a due date just passed.
+const OVERDUE_EVERY: Duration = Duration::from_secs(60);
+
+/// Reminds the assignee and the helpers of every open task that passed its
+/// due date (once per due date, whichever server gets there first), each
+/// with a fresh link; returns how many tasks. `spawn` runs it every minute.
+pub async fn remind_overdue(state: &AppState, mail: &MailSettings) -> usize {
+    let store = &state.store;
+    let now = now_ms();
+    let ids = match store.overdue_unnoticed(now, 100).await {
+        Ok(ids) => ids,
+        Err(e) => {
+            tracing::warn!("listing overdue tasks: {e}");
+            return 0;
+        }
+    };
+    let mut reminded = 0;
+    for id in ids {
+        match store.claim_overdue_notice(&id, now).await {
+            Ok(true) => {}
+            Ok(false) => continue,
+            Err(e) => {
+                tracing::warn!(task = id, "claiming an overdue notice: {e}");
+                continue;
+            }
+        }
+        let task = match store.user_task(&id).await {
+            Ok(Some(t)) => t,
+            Ok(None) => continue,
+            Err(e) => {
+                tracing::warn!(task = id, "reading an overdue task: {e}");
+                continue;
+            }
+        };
+        reminded += 1;
+        let company = baton_runtime::tenancy::company_of(&task.definition_id).to_owned();
+        for who in task.assignee.iter().chain(&task.helpers) {
+            let sent = match person(state, &company, who).await {
+                Ok(Some(user)) => mail_link(state, mail, &company, &task, &user, true).await,
+                Ok(None) => Ok(()),
+                Err(e) => Err(e),
+            };
+            if let Err(e) = sent {
+                tracing::warn!(task = id, "overdue notice: {e}");
+            }
+        }
+    }
+    reminded
+}
+
+/// The active user of `company` that `who` (an id or a username) names,
+/// if it has a mail address.
+async fn person(state: &AppState, company: &str, who: &str) -> Result<Option<UserRow>, String> {
+    let store = &state.store;
+    let err = |e: baton_runtime::store::Error| e.to_string();
+    let user = match store.user(who).await.map_err(err)? {
+        Some(u) if u.company_id == company => Some(u),
+        _ => store.user_by_name(company, who).await.map_err(err)?,
+    };
+    Ok(user.filter(|u| !u.disabled && !u.email.trim().is_empty()))
+}
+
+/// Mails `user` a signed link to `task`: that it waits for them or, when
+/// `overdue`, that it is past its due date.
+async fn mail_link(
+    state: &AppState,
+    mail: &MailSettings,
+    company: &str,
+    task: &UserTaskRow,
+    user: &UserRow,
+    overdue: bool,
+) -> Result<(), String> {
     let link = crate::routes::approvals::issue(
         state,
         company,
-        id,
+        &task.id,
         &user.id,
         crate::routes::approvals::DEFAULT_HOURS,
     )
@@ -117,16 +199,36 @@ async fn notify(
         .clone()
         .unwrap_or_else(|| baton_runtime::tenancy::bare(&task.definition_id).to_owned());
     let url = format!("{}{}", mail.public_url.trim_end_matches('/'), link.url);
-    let until = chrono::DateTime::from_timestamp_millis(link.expires_at)
-        .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
-        .unwrap_or_default();
-    let text = format!(
-        "{name}，您有一项待办：{what}（流程 {process}）。\n打开并办理：{url}\n（链接仅可使用一次，{until} 前有效）\n\n\
-         {name}, a task waits for you: {what} (process {process}).\nOpen and act on it: {url}\n\
-         (the link works once, until {until})\n",
-        name = user.name,
-    );
-    send(mail, &user.email, &format!("[Baton] {what}"), &text).await
+    let utc = |ms: i64| {
+        chrono::DateTime::from_timestamp_millis(ms)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+            .unwrap_or_default()
+    };
+    let until = utc(link.expires_at);
+    let name = &user.name;
+    let (subject, text) = if overdue {
+        let due = task.due_at.map(utc).unwrap_or_default();
+        (
+            format!("[Baton] 已逾期 Overdue: {what}"),
+            format!(
+                "{name}，待办已逾期：{what}（流程 {process}，截止 {due}）。\n打开并办理：{url}\n\
+                 （链接仅可使用一次，{until} 前有效）\n\n\
+                 {name}, a task is past its due date: {what} (process {process}, due {due}).\n\
+                 Open and act on it: {url}\n(the link works once, until {until})\n"
+            ),
+        )
+    } else {
+        (
+            format!("[Baton] {what}"),
+            format!(
+                "{name}，您有一项待办：{what}（流程 {process}）。\n打开并办理：{url}\n\
+                 （链接仅可使用一次，{until} 前有效）\n\n\
+                 {name}, a task waits for you: {what} (process {process}).\n\
+                 Open and act on it: {url}\n(the link works once, until {until})\n"
+            ),
+        )
+    };
+    send(mail, &user.email, &subject, &text).await
 }
 
 /// One plain-text mail through the `mail` node. Every value is a variable,

@@ -405,3 +405,115 @@ async fn a_helper_is_mailed_a_link() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(mail.messages().len(), 2, "{:?}", mail.messages());
 }
+
+/// A task past its due date: its assignee and helpers are reminded once,
+/// each with a link; a new due date passed reminds them again.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_overdue_task_reminds_its_people_once_per_due_date() {
+    let Some(mail) = common::smtp::smtp("overdue-notice").await else {
+        return;
+    };
+    let api = setup("overdue").await;
+    common::set_emails(
+        &api.state.store,
+        &[("alice", "alice@example.com"), ("bob", "bob@example.com")],
+    )
+    .await;
+    let settings = baton_web::notify::MailSettings {
+        host: "127.0.0.1".into(),
+        port: mail.port,
+        security: Some("none".into()),
+        user: None,
+        password: None,
+        from: "Baton <baton@example.com>".into(),
+        public_url: "http://baton.test".into(),
+    };
+    let remind = || baton_web::notify::remind_overdue(&api.state, &settings);
+    let later = start(&api, "PT4H").await;
+    let late = start(&api, "2020-01-01T00:00:00Z").await;
+    api.call(
+        "alice",
+        "POST",
+        &format!("/api/v1/tasks/{late}/helpers"),
+        Some(json!({"user": "bob"})),
+    )
+    .await;
+
+    // Only the late task: to alice (its assignee) and bob (its helper).
+    assert_eq!(remind().await, 1);
+    let m = common::mails(&mail, 2).await;
+    let mut to: Vec<String> = m
+        .iter()
+        .map(|x| x["rcpt"][0].as_str().unwrap().to_owned())
+        .collect();
+    to.sort();
+    assert_eq!(to, ["alice@example.com", "bob@example.com"]);
+    for x in &m {
+        let subject = x["subject"].as_str().unwrap();
+        assert!(
+            subject.contains("Overdue") && subject.contains("Check the change"),
+            "{x}"
+        );
+        let text = x["text"].as_str().unwrap();
+        assert!(text.contains("due 2020-01-01 00:00 UTC"), "{text}");
+    }
+    // The link in bob's reminder opens the task.
+    let bobs = m
+        .iter()
+        .find(|x| x["rcpt"][0] == "bob@example.com")
+        .unwrap();
+    let token = common::link_token(bobs["text"].as_str().unwrap());
+    let (s, v) = api
+        .call("", "GET", &format!("/api/v1/approvals/{token}"), None)
+        .await;
+    assert_eq!(
+        (s, v["id"].as_str()),
+        (StatusCode::OK, Some(late.as_str())),
+        "{v}"
+    );
+
+    // Once: nobody is reminded again of the same due date.
+    assert_eq!(remind().await, 0);
+    // A new due date that passes: reminded again (the other task still is not due).
+    let (s, v) = api
+        .call(
+            "alice",
+            "PUT",
+            &format!("/api/v1/tasks/{late}/due"),
+            Some(json!({"due": "2021-06-01T08:00:00Z"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(remind().await, 1);
+    let m = common::mails(&mail, 4).await;
+    assert!(
+        m[2..].iter().all(|x| x["text"]
+            .as_str()
+            .unwrap()
+            .contains("due 2021-06-01 08:00 UTC")),
+        "{m:?}"
+    );
+    assert_eq!(remind().await, 0);
+    // A completed task is never reminded, whatever its due date.
+    let (s, v) = api
+        .call(
+            "alice",
+            "PUT",
+            &format!("/api/v1/tasks/{later}/due"),
+            Some(json!({"due": "2020-01-01"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    let (s, v) = api
+        .call(
+            "alice",
+            "POST",
+            &format!("/api/v1/tasks/{later}/complete"),
+            Some(json!({"values": {"ok": "yes"}})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{v}");
+    assert_eq!(remind().await, 0);
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(mail.messages().len(), 4, "{:?}", mail.messages());
+}

@@ -284,3 +284,70 @@ async fn a_helped_task_is_among_the_helpers_todos(db: TestDb) {
 }
 
 on_both!(a_helped_task_is_among_the_helpers_todos);
+
+/// Overdue reminders: the open tasks past their due date and not yet
+/// reminded are listed, most overdue first; one claim per due date wins
+/// (two servers asking: one `true`); a new due date may be reminded again.
+async fn overdue_tasks_are_claimed_once_per_due_date(db: TestDb) {
+    let (e, _) = engine(&db).await;
+    let xml = format!(
+        r#"<definitions {NS} id="d-late"><process id="late" isExecutable="true">
+          <startEvent id="s"/><sequenceFlow id="f0" sourceRef="s" targetRef="split"/>
+          <parallelGateway id="split"/>
+          <sequenceFlow id="f1" sourceRef="split" targetRef="a"/>
+          <userTask id="a" baton:dueDate="${{a}}"/>
+          <sequenceFlow id="f2" sourceRef="split" targetRef="b"/>
+          <userTask id="b" baton:dueDate="${{b}}"/>
+          <sequenceFlow id="f3" sourceRef="split" targetRef="c"/>
+          <userTask id="c" baton:dueDate="P1D"/>
+          <sequenceFlow id="f4" sourceRef="split" targetRef="d"/>
+          <userTask id="d"/>
+          </process></definitions>"#
+    );
+    e.deploy(&xml, None).await.unwrap();
+    let id = e
+        .start_instance(
+            "late",
+            vars(json!({"a": NOW - DAY, "b": NOW - 2 * DAY})),
+            "api",
+        )
+        .await
+        .unwrap();
+    let (a, b) = (task(&e, &id, "a").await, task(&e, &id, "b").await);
+    task(&e, &id, "c").await;
+    task(&e, &id, "d").await;
+    let store = e.store();
+    assert_eq!(
+        store.overdue_unnoticed(NOW, 10).await.unwrap(),
+        [b.id.clone(), a.id.clone()]
+    );
+    assert_eq!(
+        store.overdue_unnoticed(NOW, 1).await.unwrap(),
+        [b.id.clone()]
+    );
+    let (first, second) = tokio::join!(
+        store.claim_overdue_notice(&a.id, NOW),
+        store.claim_overdue_notice(&a.id, NOW)
+    );
+    assert!(first.unwrap() ^ second.unwrap(), "exactly one claim wins");
+    assert_eq!(
+        store.overdue_unnoticed(NOW, 10).await.unwrap(),
+        [b.id.clone()]
+    );
+    // Not yet due at that time: no claim.
+    assert!(
+        !store
+            .claim_overdue_notice(&b.id, NOW - 3 * DAY)
+            .await
+            .unwrap()
+    );
+    // A new due date, passed too: listed and claimed again.
+    assert!(store.set_task_due(&a.id, Some(NOW - 1)).await.unwrap());
+    assert!(store.claim_overdue_notice(&a.id, NOW).await.unwrap());
+    // In three days task c is overdue as well.
+    let later = store.overdue_unnoticed(NOW + 3 * DAY, 10).await.unwrap();
+    assert_eq!(later.len(), 2, "{later:?}");
+    assert!(later.contains(&b.id));
+}
+
+on_both!(overdue_tasks_are_claimed_once_per_due_date);

@@ -58,11 +58,39 @@ impl Store {
     /// Set an open task's due date (`None`: none); `false` if it is no longer open.
     pub async fn set_task_due(&self, task: &str, due: Option<i64>) -> Result<bool> {
         let mut sql = Sql::new(self.dialect());
-        sql.push("UPDATE tasks SET due_at = ")
+        sql.push("UPDATE tasks SET overdue_notice_at = NULL, due_at = ")
             .bind(due)
             .push(" WHERE id = ")
             .bind(task.to_owned())
             .push(" AND state = 'open'");
         Ok(self.write(sql, "set task due date").await? == 1)
+    }
+
+    /// Open tasks past their due date (at `now`) whose people were not
+    /// reminded yet: their ids, most overdue first, at most `limit`.
+    pub async fn overdue_unnoticed(&self, now: i64, limit: u32) -> Result<Vec<String>> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("SELECT id FROM tasks WHERE state = 'open' AND due_at <= ")
+            .bind(now)
+            .push(" AND overdue_notice_at IS NULL ORDER BY due_at, id LIMIT ")
+            .bind(i64::from(limit));
+        self.rows(sql, "list overdue tasks")
+            .await?
+            .iter()
+            .map(|r| r.try_get_by_index(0).during("tasks.id"))
+            .collect()
+    }
+
+    /// Takes the right to remind the people of `task` that it is overdue:
+    /// `true` once per due date, whichever server asks first.
+    pub async fn claim_overdue_notice(&self, task: &str, now: i64) -> Result<bool> {
+        let mut sql = Sql::new(self.dialect());
+        sql.push("UPDATE tasks SET overdue_notice_at = ")
+            .bind(now)
+            .push(" WHERE id = ")
+            .bind(task.to_owned())
+            .push(" AND state = 'open' AND overdue_notice_at IS NULL AND due_at <= ")
+            .bind(now);
+        Ok(self.write(sql, "claim overdue notice").await? == 1)
     }
 }
