@@ -323,7 +323,7 @@ async fn overdue_tasks_are_claimed_once_per_due_date(db: TestDb) {
     );
     assert_eq!(
         store.overdue_unnoticed(NOW, 1).await.unwrap(),
-        [b.id.clone()]
+        [b.id.as_str()]
     );
     let (first, second) = tokio::join!(
         store.claim_overdue_notice(&a.id, NOW),
@@ -332,7 +332,7 @@ async fn overdue_tasks_are_claimed_once_per_due_date(db: TestDb) {
     assert!(first.unwrap() ^ second.unwrap(), "exactly one claim wins");
     assert_eq!(
         store.overdue_unnoticed(NOW, 10).await.unwrap(),
-        [b.id.clone()]
+        [b.id.as_str()]
     );
     // Not yet due at that time: no claim.
     assert!(

@@ -372,7 +372,7 @@ async fn finish_callback(
         .as_deref()
         .filter(|s| !s.is_empty())
         .ok_or_else(|| state_refused(Refused::Invalid))?;
-    let nonce = nonce_of(&headers).ok_or_else(|| state_refused(Refused::Invalid))?;
+    let nonce = nonce_of(headers).ok_or_else(|| state_refused(Refused::Invalid))?;
     let company_id =
         protocol::verify_state(&state.key, st, &nonce, now_s()).map_err(state_refused)?;
     let Some(code) = q.code.as_deref().map(str::trim).filter(|c| !c.is_empty()) else {
@@ -387,7 +387,7 @@ async fn finish_callback(
         .company(&company_id)
         .await?
         .ok_or_else(|| state_refused(Refused::Invalid))?;
-    let secret = secret_of(&state, &company)?;
+    let secret = secret_of(state, &company)?;
     let openid = protocol::exchange_code(
         &state.wechat().api_base,
         &company.wechat_appid,
@@ -408,12 +408,12 @@ async fn finish_callback(
                 ));
             }
             Some(u) if u.company_id == company.id => {
-                let (sid, csrf, _) = start_session(&state, &u, "via WeChat").await?;
+                let (sid, csrf, _) = start_session(state, &u, "via WeChat").await?;
                 return Ok(redirect(
                     &format!("{SIGNED_IN_PAGE}#csrf={csrf}"),
                     vec![
-                        session_cookie(&state, &sid, crate::auth::SESSION_TTL.as_secs()),
-                        nonce_cookie(&state, "", 0),
+                        session_cookie(state, &sid, crate::auth::SESSION_TTL.as_secs()),
+                        nonce_cookie(state, "", 0),
                     ],
                 ));
             }
@@ -437,7 +437,7 @@ async fn finish_callback(
     );
     Ok(redirect(
         &format!("{LOGIN_PAGE}?company={}#wechat={ticket}", company.code),
-        vec![nonce_cookie(&state, &nonce, TTL.as_secs() + 60)],
+        vec![nonce_cookie(state, &nonce, TTL.as_secs() + 60)],
     ))
 }
 
