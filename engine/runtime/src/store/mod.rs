@@ -23,6 +23,7 @@ mod hosts;
 mod node_logs;
 mod paused;
 mod read;
+mod relays;
 mod reports;
 mod resources;
 pub mod rows;
@@ -49,12 +50,10 @@ pub use approvals::ApprovalLinkRow;
 use error::Context;
 pub use error::{Error, Result};
 pub use forms::{FormRow, HolidayCalendarRow, LanguageRow};
-pub use hosts::{
-    CONNECTED, FailoverRow, HostGroupRow, HostRow, LOST, NOT_INITIALISED, RelayEventRow,
-    RelaySecretRow,
-};
+pub use hosts::{CONNECTED, HostGroupRow, HostRow, LOST, NOT_INITIALISED};
 pub use paused::HELD;
 pub use read::{DefinitionSummary, InUse, InstanceFilter, InstanceSummary, Page};
+pub use relays::{FailoverRow, RelayEventRow, RelaySecretRow};
 pub use reports::{ReportDataRow, ReportTemplateRow};
 pub use resources::{AccountRow, DataSourceRow, JobLogRow};
 pub use rows::*;
