@@ -1,42 +1,6 @@
-//! The LWAMS worked example (SPEC.md §7, `templates/lwams-example/`) driven
-//! end to end through the HTTP API of a real `baton serve` process, as an
-//! operator with curl would:
-//!
-//! - sign in as the first-start admin, change the password, create an API
-//!   token; create the group `ops-viewers` (view the system functions, manage
-//!   tasks) with User1 and User2, who sign in and change their passwords; the
-//!   group may view but not manage system settings;
-//! - create a host, download its package, unzip it and run the `sub-manager`
-//!   in it with the package's own configuration until the host is
-//!   `connected`; two throw-away sshd servers become two terminals behind the
-//!   host, with password accounts;
-//! - create the shipped form, deploy the shipped process, upload the shipped
-//!   report template (no placeholder left unknown), create the holiday
-//!   calendar and the schedule (the preview skips the shipped three-hour
-//!   range; the saved schedule's next fire skips a range around now);
-//! - start an instance through the API; User1 sees the approval in its
-//!   to-do list, claims it and delegates it to User2, who gets the notice
-//!   mail (a real SMTP server) with a signed link; the link completes the
-//!   task with the form's value (a value the form refuses is a 400 first);
-//! - the instance completes; its report is listed and downloaded, and both
-//!   terminals' outputs are in the workbook;
-//! - no response body, no line of the server's or the relay's log and no
-//!   file of the relay's data (or the server's database) holds the terminal
-//!   password or a user's password.
-//!
-//! Needs sshd and python3 with aiosmtpd: without them the test is skipped,
-//! except under `CI=true`, where it fails.
+//! The worked example, end to end, as one test (see the doc of `main.rs`).
 
-mod common;
-
-#[path = "../nodes/tests/common/smtp.rs"]
-mod smtp;
-#[path = "../nodes/tests/common/sshd.rs"]
-#[allow(dead_code)]
-mod sshd;
-
-use std::io::{Cursor, Read};
-use std::path::{Path, PathBuf};
+use std::io::Cursor;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -44,97 +8,12 @@ use chrono::{DateTime, Duration as Span, FixedOffset, NaiveDateTime, TimeZone, T
 use reqwest::Method;
 use serde_json::{Value, json};
 
-use common::{Auth, Proc, free_port, until};
-
-const EXAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/templates/lwams-example");
-const TEMPLATE: &str = concat!(
-    env!("CARGO_MANIFEST_DIR"),
-    "/templates/reports/lwams-example.xlsx"
-);
-
-const ADMIN_PASSWORD: &str = "Admin-worked-example-7Kq2";
-const USER1_FIRST: &str = "User1-first-pw-9Jd4";
-const USER1_PASSWORD: &str = "User1-own-pw-3Xv8";
-const USER2_FIRST: &str = "User2-first-pw-5Mb1";
-const USER2_PASSWORD: &str = "User2-own-pw-6Tz0";
-
-fn example(name: &str) -> String {
-    std::fs::read_to_string(Path::new(EXAMPLE).join(name))
-        .unwrap_or_else(|e| panic!("{EXAMPLE}/{name}: {e}"))
-}
-
-fn example_json(name: &str) -> Value {
-    serde_json::from_str(&example(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
-}
-
-/// The `sub-manager` binary the server offers in host packages.
-fn sub_manager_bin() -> PathBuf {
-    let dir = Path::new(env!("CARGO_BIN_EXE_baton")).parent().unwrap();
-    let bin = dir.join("sub-manager");
-    if !bin.exists() {
-        let ok = Command::new(env!("CARGO"))
-            .args(["build", "-p", "sub-manager", "--bin", "sub-manager"])
-            .status()
-            .unwrap();
-        assert!(ok.success(), "building sub-manager");
-    }
-    bin
-}
-
-/// Unpacks a zip into `dir`, keeping the Unix modes; the names it held.
-fn unzip(bytes: &[u8], dir: &Path) -> Vec<String> {
-    use std::os::unix::fs::PermissionsExt;
-    let mut zip = zip::ZipArchive::new(Cursor::new(bytes)).expect("a zip");
-    let mut names = Vec::new();
-    for i in 0..zip.len() {
-        let mut f = zip.by_index(i).unwrap();
-        let name = f.name().expect("a UTF-8 name").into_owned();
-        assert!(
-            !name.contains("..") && !name.starts_with('/'),
-            "unsafe name {name}"
-        );
-        let mut data = Vec::new();
-        f.read_to_end(&mut data).unwrap();
-        let path = dir.join(&name);
-        std::fs::write(&path, &data).unwrap();
-        if let Some(mode) = f.unix_mode() {
-            std::fs::set_permissions(&path, std::fs::Permissions::from_mode(mode & 0o7777))
-                .unwrap();
-        }
-        names.push(name);
-    }
-    names.sort();
-    names
-}
-
-/// Every file under `dir`, recursively.
-fn files_under(dir: &Path, out: &mut Vec<PathBuf>) {
-    let Ok(entries) = std::fs::read_dir(dir) else {
-        return;
-    };
-    for e in entries.flatten() {
-        let p = e.path();
-        if p.is_dir() {
-            files_under(&p, out);
-        } else {
-            out.push(p);
-        }
-    }
-}
-
-fn contains(hay: &[u8], needle: &str) -> bool {
-    hay.windows(needle.len()).any(|w| w == needle.as_bytes())
-}
-
-/// The token of the approval link in a notice.
-fn link_token(text: &str) -> String {
-    let at = text.find("/m/approve#").expect("a link") + "/m/approve#".len();
-    text[at..]
-        .split(|c: char| c.is_whitespace() || c == ')' || c == '（')
-        .next()
-        .unwrap()
-        .to_owned()
-}
+use crate::common::{self, Auth, Proc, free_port, until};
+use crate::helpers::{
+    contains, example, example_json, files_under, link_token, sub_manager_bin, unzip,
+};
+use crate::{ADMIN_PASSWORD, TEMPLATE, USER1_FIRST, USER1_PASSWORD, USER2_FIRST, USER2_PASSWORD};
+use crate::{smtp, sshd};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_lwams_worked_example_runs_end_to_end_through_the_api() {
