@@ -114,8 +114,12 @@ impl AppState {
     }
 
     /// Record who changed what (never a secret in `detail`). A failure to
-    /// write it is logged, not hidden.
+    /// write it is logged, not hidden. `action` is one of [`AUDIT_ACTIONS`].
     pub async fn audit(&self, caller: &auth::Caller, action: &str, object: &str, detail: &str) {
+        debug_assert!(
+            AUDIT_ACTIONS.contains(&action),
+            "audit action `{action}` is not in AUDIT_ACTIONS (the audit log screen filters by that list)"
+        );
         let row = AuditRow {
             id: uuid::Uuid::now_v7().to_string(),
             at: auth::now_ms(),
@@ -130,6 +134,38 @@ impl AppState {
         }
     }
 }
+
+/// Every action the audit log records; the audit log screen
+/// (`ui/src/admin/system/AuditLog.vue`) offers exactly these as its filter.
+pub const AUDIT_ACTIONS: &[&str] = &[
+    "create",
+    "update",
+    "delete",
+    "save",
+    "login",
+    "password",
+    "deploy",
+    "start",
+    "terminate",
+    "pause",
+    "resume",
+    "retry",
+    "skip",
+    "claim",
+    "delegate",
+    "complete",
+    "link",
+    "download",
+    "upload",
+    "issueToken",
+    "reissueToken",
+    "revokeToken",
+    "add-helper",
+    "remove-helper",
+    "set-due",
+    "wechat-bind",
+    "wechat-unbind",
+];
 
 #[derive(OpenApi)]
 #[openapi(

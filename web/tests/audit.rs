@@ -109,3 +109,31 @@ async fn the_audit_log_is_filtered_and_paged() {
     let (st, _) = common::call(&state, "plain", "GET", "/api/v1/audit", None).await;
     assert_eq!(st, StatusCode::FORBIDDEN);
 }
+
+/// The audit log screen offers exactly the actions the server records: the
+/// `ACTIONS` list of `AuditLog.vue` is `AUDIT_ACTIONS` (and every `audit`
+/// call checks its action against that in debug builds).
+#[test]
+fn the_screen_filters_by_every_recorded_action() {
+    let vue = include_str!("../ui/src/admin/system/AuditLog.vue");
+    let start = vue
+        .find("const ACTIONS = [")
+        .expect("ACTIONS in AuditLog.vue");
+    let list = &vue[start..];
+    let list = &list[..list.find(']').unwrap()];
+    let mut ui: Vec<&str> = list.split('\'').skip(1).step_by(2).collect();
+    let mut server = baton_web::AUDIT_ACTIONS.to_vec();
+    ui.sort_unstable();
+    server.sort_unstable();
+    assert_eq!(ui, server);
+    // Each has its label in both languages.
+    for locale in [
+        include_str!("../ui/src/locales/en.json"),
+        include_str!("../ui/src/locales/zh-CN.json"),
+    ] {
+        let v: Value = serde_json::from_str(locale).unwrap();
+        for a in &server {
+            assert!(v["adminx"]["actions"][a].is_string(), "no label for {a}");
+        }
+    }
+}
