@@ -1,7 +1,8 @@
 // The admin screens of issue 8 item 6, end to end in a real Chromium against
 // a real `baton serve` (temporary SQLite store): a host's ordered backups
 // (with the server's complaint about one entry shown on that entry), its
-// enrolment token reissued (shown once) and revoked, the failover list, the
+// enrolment token reissued (shown once) and revoked, the failover list (a
+// failover and one without a backup, written as the sweep writes them), the
 // audit log with its filters and paging, a personal API token created (shown
 // once, then used as a Bearer token) and revoked (then refused), a terminal
 // account edited with its secret kept, and a catch-up schedule with validity
@@ -156,9 +157,11 @@ step('the download package, then an enrolment token reissued (shown once) and re
   assert.equal((await ok(page, 'GET', `/hosts/${hosts['e2e-h2'].id}`)).tokenIssued, false)
 })
 
-step('the failover list (empty: the API cannot make a failover)', async () => {
+step('the failover list, empty and then with a failover to a backup and one that found none', async () => {
   // A failover happens when a connected relay's heartbeats stop; no API
-  // call makes one, so this checks the list and its empty state.
+  // call makes one (tests/relays/ makes real ones with sub-manager
+  // processes). Here: the empty list, then two rows written into the store
+  // as the failover sweep writes them (web/src/relay/failover.rs).
   await page.locator('#tab-failovers').click()
   const table = page.locator('[data-test="crud-table"]')
   await table.getByText('Nothing here yet').waitFor()
@@ -166,8 +169,29 @@ step('the failover list (empty: the API cannot make a failover)', async () => {
     await table.locator('th', { hasText: h }).first().waitFor()
   }
   assert.equal((await ok(page, 'GET', '/failovers')).total, 0)
+
+  const [h1, h2] = [hosts['e2e-h1'].id, hosts['e2e-h2'].id]
+  const company = sql(`SELECT company_id FROM hosts WHERE id = '${h1}'`)
+  const at = Date.now()
+  sql(
+    `INSERT INTO failovers (id, company_id, host_id, backup_id, at, jobs, reason) VALUES ` +
+      `('e2e-fo-1', '${company}', '${h1}', '${h2}', ${at - 60_000}, 3, 'host \`e2e-h1\` lost (no heartbeat for 30 s): re-run on backup \`e2e-h2\`'), ` +
+      `('e2e-fo-2', '${company}', '${h2}', NULL, ${at}, 0, 'host \`e2e-h2\` lost (link closed): no backup available, the jobs wait')`,
+  )
+  await page.reload()
+  await page.locator('#tab-failovers').click()
+  const rows = table.locator('.el-table__row')
+  await rows.nth(1).waitFor()
+  const [newest, older] = await rows.allInnerTexts()
+  // Newest first; host names, not ids; the one without a backup says the jobs wait.
+  assert.match(newest, /e2e-h2/)
+  assert.match(newest, /No backup available: jobs wait/)
+  assert.match(newest, /no backup available, the jobs wait/)
+  assert.match(older, /e2e-h1\s+e2e-h2\s+3\s/)
+  assert.ok(!older.includes(h1), older)
   await settle()
   await shot('failovers')
+  sql(`DELETE FROM failovers WHERE id IN ('e2e-fo-1', 'e2e-fo-2')`)
   await page.locator('#tab-hosts').click()
 })
 
