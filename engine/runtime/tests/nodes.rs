@@ -470,6 +470,7 @@ async fn an_interrupted_non_idempotent_node_is_not_rerun(db: TestDb) {
         "{}",
         inc.message
     );
+    assert!(!inc.message.contains("  "), "one sentence: {}", inc.message);
     let marker = std::env::temp_dir().join(format!(
         "baton-rerun-{}-{}",
         std::process::id(),

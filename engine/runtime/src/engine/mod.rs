@@ -7,6 +7,8 @@
 
 mod clock;
 mod cycle;
+mod deployments;
+mod jobs;
 mod pause;
 mod route;
 mod rows;
@@ -227,7 +229,7 @@ impl Engine {
         engine.load_deployments().await?;
         tokio::spawn(cycle::run_loop(engine.inner.clone(), rx));
         if engine.inner.opts.work {
-            tokio::spawn(poll_loop(engine.inner.clone()));
+            tokio::spawn(jobs::poll_loop(engine.inner.clone()));
             tokio::spawn(scheduler::scheduler_loop(engine.inner.clone()));
         }
         Ok(engine)
@@ -568,211 +570,6 @@ impl Engine {
                 timer: None,
             })
             .map_err(|_| Error::Stopped)
-    }
-}
-
-impl Inner {
-    /// A deployment by id, compiled from the store on first use.
-    pub async fn deployment(&self, id: &str) -> Option<Arc<Deployment>> {
-        if let Some(d) = self
-            .deployments
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .by_id
-            .get(id)
-        {
-            return Some(d.clone());
-        }
-        let row = self.store.definition(id).await.ok()??;
-        let handler = self.handler.clone();
-        let dep = Deployment::compile(Some(&row.key), row.version, &row.xml, &|k, p| {
-            handler.check(k, p)
-        });
-        let dep = match dep {
-            Ok(d) => Arc::new(d),
-            Err(e) => {
-                tracing::error!(
-                    definition = id,
-                    "a stored definition no longer compiles: {e}"
-                );
-                return None;
-            }
-        };
-        let mut d = self.deployments.lock().unwrap_or_else(|e| e.into_inner());
-        let newer = d
-            .latest
-            .get(&row.key)
-            .and_then(|l| d.by_id.get(l))
-            .is_some_and(|x| x.version > row.version);
-        if !newer {
-            d.latest.insert(row.key.clone(), row.id.clone());
-        }
-        d.by_id.insert(row.id.clone(), dep.clone());
-        Some(dep)
-    }
-
-    /// `key` (its latest version) or `key:version` (that version).
-    pub async fn by_key(&self, key: &str) -> Option<Arc<Deployment>> {
-        if let Some((k, v)) = key.rsplit_once(':')
-            && v.parse::<u32>().is_ok()
-            && !k.is_empty()
-            && let Some(d) = self.deployment(key).await
-        {
-            return Some(d);
-        }
-        self.latest(key).await
-    }
-
-    pub async fn latest(&self, key: &str) -> Option<Arc<Deployment>> {
-        let id = self
-            .deployments
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .latest
-            .get(key)
-            .cloned();
-        match id {
-            Some(id) => self.deployment(&id).await,
-            None => {
-                let row = self.store.latest_definition(key).await.ok()??;
-                self.deployment(&row.id).await
-            }
-        }
-    }
-
-    /// A non-idempotent job whose previous holder stopped midway (its lease
-    /// ran out): it is not re-run; it fails with an incident the operator
-    /// resolves by retrying or skipping the node.
-    fn interrupted(self: &Arc<Self>, job: JobInput, kind: &str) {
-        let running_here = self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .contains(&job.id);
-        if running_here {
-            return;
-        }
-        tracing::warn!(
-            job = job.id,
-            kind,
-            "interrupted non-idempotent job handed to the operator"
-        );
-        let message = format!(
-            "interrupted: the worker running this `{kind}` node stopped before it finished, and              `{kind}` is not safe to run twice, so it was not re-run; check the target, then retry or skip the node"
-        );
-        let _ = self.tx.send(Input::Command {
-            instance: job.instance_id.clone(),
-            cmd: JobResult::technical(message).into_command(job.exec),
-            job: Some(job.id),
-            timer: None,
-        });
-    }
-
-    /// Run a job and feed its result back into the loop.
-    pub fn run_job(self: &Arc<Self>, job: JobInput) {
-        let inner = self.clone();
-        if !self
-            .running
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(job.id.clone())
-        {
-            return; // already running here (claimed again while it runs)
-        }
-        tokio::spawn(async move {
-            let (instance, exec, id) = (job.instance_id.clone(), job.exec, job.id.clone());
-            let result = inner.handler.run(job).await;
-            let cmd = result.into_command(exec);
-            // Sent before it leaves `running`: a drain that sees no running
-            // job and then flushes finds this result ahead of its flush.
-            let _ = inner.tx.send(Input::Command {
-                instance,
-                cmd,
-                job: Some(id.clone()),
-                timer: None,
-            });
-            inner
-                .running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .remove(&id);
-        });
-    }
-}
-
-/// Claim due timers and abandoned jobs (expired leases) and feed them in;
-/// renew the leases of jobs still running here.
-async fn poll_loop(inner: Arc<Inner>) {
-    let mut renewed = inner.clock.now_ms();
-    loop {
-        if inner.tx.is_closed() {
-            return;
-        }
-        let now = inner.clock.now_ms();
-        let worker = inner.opts.worker.clone();
-        if now - renewed >= inner.opts.lease_ms / 3 {
-            let ids: Vec<String> = inner
-                .running
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .iter()
-                .cloned()
-                .collect();
-            if let Err(e) = inner
-                .store
-                .renew_leases(&worker, &ids, now + inner.opts.lease_ms)
-                .await
-            {
-                tracing::warn!("renewing job leases: {e}");
-            }
-            renewed = now;
-        }
-        if inner.stopping.load(std::sync::atomic::Ordering::SeqCst) {
-            tokio::time::sleep(inner.opts.poll).await;
-            continue;
-        }
-        inner.refresh_paused().await;
-        match inner
-            .store
-            .claim_timers(&worker, 1000, now, inner.opts.lease_ms)
-            .await
-        {
-            Ok(timers) => {
-                for t in timers {
-                    if t.id.starts_with("start:") {
-                        let _ = inner.tx.send(Input::TimerStart(t));
-                        continue;
-                    }
-                    let cmd = Command::TimerFired { sub: t.sub as u32 };
-                    let _ = inner.tx.send(Input::Command {
-                        instance: t.instance_id,
-                        cmd,
-                        job: None,
-                        timer: Some(t.id),
-                    });
-                }
-            }
-            Err(e) => tracing::warn!("claiming timers: {e}"),
-        }
-        match inner
-            .store
-            .claim_jobs(&worker, None, 1000, now, inner.opts.lease_ms)
-            .await
-        {
-            Ok(jobs) => {
-                for j in jobs {
-                    match serde_json::from_str::<JobInput>(&j.payload) {
-                        Ok(input) if j.claims >= 2 && !inner.handler.idempotent(&j.kind) => {
-                            inner.interrupted(input, &j.kind)
-                        }
-                        Ok(input) => inner.run_job(input),
-                        Err(e) => tracing::error!(job = j.id, "unreadable job payload: {e}"),
-                    }
-                }
-            }
-            Err(e) => tracing::warn!("claiming jobs: {e}"),
-        }
-        tokio::time::sleep(inner.opts.poll).await;
     }
 }
 
