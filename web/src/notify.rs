@@ -2,9 +2,10 @@
 //! (created assigned, claimed or delegated) or a helper, that user receives
 //! a mail with a signed approval link (`routes/approvals.rs`) that opens the
 //! task on the mobile page; when an open task passes its due date, its
-//! assignee and helpers are reminded the same way, once per due date. The live feed says when (`baton_runtime::feed`); the
-//! `task_notices` table makes one server send each notice once, however many
-//! servers hear of the task. Mail goes through the `mail` node, so SMTP,
+//! assignee and helpers are reminded the same way, once per due date. The
+//! live feed says when (`baton_runtime::feed`); the `task_notices` table
+//! (and `tasks.overdue_notice_at` for reminders) makes one server send each
+//! notice once, however many servers hear of the task. Mail goes through the `mail` node, so SMTP,
 //! STARTTLS / TLS and credentials behave exactly as in a process.
 
 use std::sync::Arc;

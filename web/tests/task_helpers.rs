@@ -419,15 +419,7 @@ async fn an_overdue_task_reminds_its_people_once_per_due_date() {
         &[("alice", "alice@example.com"), ("bob", "bob@example.com")],
     )
     .await;
-    let settings = baton_web::notify::MailSettings {
-        host: "127.0.0.1".into(),
-        port: mail.port,
-        security: Some("none".into()),
-        user: None,
-        password: None,
-        from: "Baton <baton@example.com>".into(),
-        public_url: "http://baton.test".into(),
-    };
+    let settings = common::mail_settings(&mail, "http://baton.test");
     let remind = || baton_web::notify::remind_overdue(&api.state, &settings);
     let later = start(&api, "PT4H").await;
     let late = start(&api, "2020-01-01T00:00:00Z").await;

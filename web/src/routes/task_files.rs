@@ -396,16 +396,16 @@ pub(crate) async fn drop_unused(state: &AppState, task_id: &str, used: &HashSet<
 /// instance terminated while its form was being filled in); returns how
 /// many went. `serve` runs it every hour.
 pub async fn sweep_cancelled(state: &AppState) -> usize {
+    const BATCH: u32 = 500;
     let mut gone = 0;
     loop {
-        let files = match state.store.files_of_cancelled_tasks(500).await {
+        let files = match state.store.files_of_cancelled_tasks(BATCH).await {
             Ok(f) => f,
             Err(e) => {
                 tracing::warn!("listing the files of cancelled tasks: {e}");
                 return gone;
             }
         };
-        let batch = files.len();
         for f in &files {
             match remove(state, f).await {
                 Ok(()) => gone += 1,
@@ -415,7 +415,7 @@ pub async fn sweep_cancelled(state: &AppState) -> usize {
                 }
             }
         }
-        if batch < 500 {
+        if files.len() < BATCH as usize {
             return gone;
         }
     }

@@ -447,18 +447,20 @@ pub async fn set_emails(store: &Store, emails: &[(&str, &str)]) {
 /// Task notices mailed from `state` through `mail` (no TLS, no login),
 /// their links under `public_url`.
 pub fn mail_notices(state: &AppState, mail: &smtp::Smtp, public_url: &str) {
-    baton_web::notify::spawn(
-        state.clone(),
-        baton_web::notify::MailSettings {
-            host: "127.0.0.1".into(),
-            port: mail.port,
-            security: Some("none".into()),
-            user: None,
-            password: None,
-            from: "Baton <baton@example.com>".into(),
-            public_url: public_url.into(),
-        },
-    );
+    baton_web::notify::spawn(state.clone(), mail_settings(mail, public_url));
+}
+
+/// Mail through `mail` (no TLS, no login), links under `public_url`.
+pub fn mail_settings(mail: &smtp::Smtp, public_url: &str) -> baton_web::notify::MailSettings {
+    baton_web::notify::MailSettings {
+        host: "127.0.0.1".into(),
+        port: mail.port,
+        security: Some("none".into()),
+        user: None,
+        password: None,
+        from: "Baton <baton@example.com>".into(),
+        public_url: public_url.into(),
+    }
 }
 
 /// The messages `mail` saved, once there are at least `n` (10 s at most).
